@@ -1,0 +1,277 @@
+"""The imgsearch command line: ingest, search, list, show, delete, retry, reindex, serve."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from imgsearch.config import ConfigError, Settings, load_settings
+
+log = logging.getLogger("imgsearch")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        print(f"imgsearch: configuration error: {exc}", file=sys.stderr)
+        return 2
+    logging.basicConfig(
+        level=getattr(logging, settings.log_level.upper(), logging.INFO),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    from imgsearch.errors import ImgsearchError
+
+    try:
+        return args.run(args, settings)
+    except ImgsearchError as exc:
+        print(f"imgsearch: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="imgsearch", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("ingest", help="add photos (files or folders, recursively) and index them")
+    p.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    p.set_defaults(run=cmd_ingest)
+
+    p = sub.add_parser("search", help="find photos by free text")
+    p.add_argument("query")
+    p.add_argument("--limit", "-n", type=int, default=10)
+    p.add_argument("--json", action="store_true", help="print a JSON array of results, best first")
+    p.set_defaults(run=cmd_search)
+
+    p = sub.add_parser("list", help="list photos, newest first")
+    p.add_argument("--status", choices=["pending", "processing", "indexed", "failed"])
+    p.add_argument("--limit", "-n", type=int, default=50)
+    p.add_argument("--offset", type=int, default=0)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=cmd_list)
+
+    p = sub.add_parser("show", help="show one photo's description and metadata")
+    p.add_argument("id")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=cmd_show)
+
+    p = sub.add_parser("delete", help="delete photos by id")
+    p.add_argument("ids", nargs="+", metavar="ID")
+    p.set_defaults(run=cmd_delete)
+
+    p = sub.add_parser("retry", help="process failed photos again (all of them, or the ids given)")
+    p.add_argument("ids", nargs="*", metavar="ID")
+    p.set_defaults(run=cmd_retry)
+
+    p = sub.add_parser("reindex", help="rebuild every vector from the stored descriptions")
+    p.add_argument("--quiet", "-q", action="store_true")
+    p.set_defaults(run=cmd_reindex)
+
+    p = sub.add_parser("serve", help="serve the web UI and the JSON API")
+    p.add_argument("--host")
+    p.add_argument("--port", type=int)
+    p.set_defaults(run=cmd_serve)
+    return parser
+
+
+def _library(settings: Settings):
+    from imgsearch.library import Library
+
+    return Library(settings)
+
+
+# ---------------------------------------------------------------------- commands
+
+
+def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
+    from imgsearch.errors import InvalidImage
+    from imgsearch.models import Status
+
+    library = _library(settings)
+    files, missing = _collect(args.paths)
+    counts = {"indexed": 0, "skipped": 0, "failed": 0}
+    problems: list[str] = [f"{path}: no such file or folder" for path in missing]
+    counts["failed"] += len(missing)
+    bar = _progress(len(files), "ingest", disabled=args.quiet)
+    for path in files:
+        bar.set_postfix_str(path.name[-30:], refresh=False)
+        try:
+            added = library.ingest.add(path.read_bytes(), path.name)
+        except InvalidImage as exc:
+            problems.append(f"{path}: {exc}")
+            counts["failed"] += 1
+            bar.update(1)
+            continue
+        except OSError as exc:
+            problems.append(f"{path}: cannot read ({exc.strerror or exc})")
+            counts["failed"] += 1
+            bar.update(1)
+            continue
+        image = added.image
+        if not added.created and image.status == Status.INDEXED:
+            counts["skipped"] += 1
+        else:
+            image = library.ingest.process(image.id)
+            if image.status == Status.INDEXED:
+                counts["indexed"] += 1
+            else:
+                problems.append(f"{path}: {image.error or image.status.value} (id {image.id})")
+                counts["failed"] += 1
+        bar.update(1)
+    bar.close()
+    for problem in problems:
+        print(f"failed: {problem}", file=sys.stderr)
+    print(
+        f"{counts['indexed']} indexed, {counts['skipped']} skipped (already in the library), "
+        f"{counts['failed']} failed"
+    )
+    return 1 if counts["failed"] else 0
+
+
+def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
+    results = _library(settings).search.search(args.query, limit=args.limit)
+    if args.json:
+        print(json.dumps([r.to_dict() for r in results], ensure_ascii=False, indent=2))
+        return 0
+    if not results:
+        print("no matches")
+        return 0
+    for rank, result in enumerate(results, 1):
+        print(f"{rank:>2}. {result.score:.3f}  {result.image.filename}  [{result.image.id}]")
+        print(f"      {_one_line(result.snippet, 100)}")
+    return 0
+
+
+def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
+    from imgsearch.models import Status
+
+    repo = _library(settings).repository
+    status = Status(args.status) if args.status else None
+    images = repo.list(offset=max(args.offset, 0), limit=max(args.limit, 1), status=status)
+    if args.json:
+        print(json.dumps([i.to_dict() for i in images], ensure_ascii=False, indent=2))
+        return 0
+    total = repo.count(status)
+    for image in images:
+        created = image.created_at.strftime("%Y-%m-%d %H:%M") if image.created_at else ""
+        extra = f"  {_one_line(image.error or '', 60)}" if image.error else ""
+        print(f"{image.id}  {image.status.value:<10}  {created}  {image.filename}{extra}")
+    print(f"{len(images)} of {total} shown")
+    return 0
+
+
+def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
+    from imgsearch.errors import NotFound
+
+    image = _library(settings).repository.get(args.id)
+    if image is None:
+        raise NotFound(f"no image with id {args.id}")
+    if args.json:
+        print(json.dumps(image.to_dict(), ensure_ascii=False, indent=2))
+        return 0
+    print(f"{image.filename}  [{image.id}]  {image.status.value}")
+    if image.error:
+        print(f"error: {image.error}")
+    print(image.description or "(not described yet)")
+    return 0
+
+
+def cmd_delete(args: argparse.Namespace, settings: Settings) -> int:
+    from imgsearch.errors import NotFound
+
+    library = _library(settings)
+    failed = 0
+    for image_id in args.ids:
+        try:
+            image = library.ingest.delete(image_id)
+            print(f"deleted {image.id} ({image.filename})")
+        except NotFound:
+            print(f"imgsearch: no image with id {image_id}", file=sys.stderr)
+            failed += 1
+    return 1 if failed else 0
+
+
+def cmd_retry(args: argparse.Namespace, settings: Settings) -> int:
+    from imgsearch.models import Status
+
+    library = _library(settings)
+    ids = args.ids or library.repository.ids_with_status([Status.FAILED])
+    failed = 0
+    for image_id in ids:
+        image = library.ingest.retry(image_id)
+        print(f"{image.id}  {image.status.value}  {image.filename}  {image.error or ''}".rstrip())
+        failed += image.status != Status.INDEXED
+    return 1 if failed else 0
+
+
+def cmd_reindex(args: argparse.Namespace, settings: Settings) -> int:
+    library = _library(settings)
+    total = library.repository.count()
+    bar = _progress(total, "reindex", disabled=args.quiet)
+    done = library.ingest.reindex(progress=bar.update)
+    bar.close()
+    print(f"{done} images reindexed with {library.embedder.name}")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    from imgsearch_web import create_app
+
+    host = args.host or settings.host
+    port = args.port or settings.port
+    app = create_app(settings=settings)
+    print(f"imgsearch is serving at http://{host}:{port}  (data in {settings.data_dir.resolve()})", flush=True)
+    from waitress import serve
+
+    serve(app, host=host, port=port, threads=8, ident="imgsearch")
+    return 0
+
+
+# ---------------------------------------------------------------------- helpers
+
+
+def _collect(paths: Sequence[Path]) -> tuple[list[Path], list[Path]]:
+    files: list[Path] = []
+    missing: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files.extend(_walk(path))
+        elif path.is_file():
+            files.append(path)
+        else:
+            missing.append(path)
+    return files, missing
+
+
+def _walk(folder: Path) -> Iterator[Path]:
+    for root, dirs, names in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(names):
+            if not name.startswith("."):
+                yield Path(root) / name
+
+
+def _progress(total: int, desc: str, disabled: bool):
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=desc, unit="photo", disable=disabled or None, file=sys.stderr)
+
+
+def _one_line(text: str, width: int) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= width else flat[: width - 1] + "…"
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

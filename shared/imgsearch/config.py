@@ -1,0 +1,195 @@
+"""Settings: read once from IMGSEARCH_* environment variables (and an optional .env), then passed down."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+PREFIX = "IMGSEARCH_"
+
+STORAGE_BACKENDS = ("local", "s3")
+INDEX_BACKENDS = ("local", "pinecone")
+EMBEDDER_BACKENDS = ("local", "bedrock")
+DESCRIBER_BACKENDS = ("local", "bedrock", "openai")
+
+
+class ConfigError(ValueError):
+    """A setting has a value the product cannot use."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every knob of the product; one instance per process."""
+
+    data_dir: Path = Path("./data")
+    storage: str = "local"
+    database_url: str = ""  # empty: SQLite under data_dir
+    index: str = "local"
+    embedder: str = "local"
+    describer: str = "local"
+
+    # Limits on what an upload may be.
+    max_upload_mb: float = 25.0
+    max_pixels: int = 64_000_000
+    allowed_formats: tuple[str, ...] = ("JPEG", "PNG", "WEBP", "GIF")
+    thumbnail_px: int = 480
+
+    # Local back ends.
+    ocr: bool = True
+    tesseract_cmd: str = "tesseract"
+    ocr_timeout_s: float = 30.0
+    workers: int = 1
+
+    # Web.
+    host: str = "127.0.0.1"
+    port: int = 8000
+    page_size: int = 48
+    secret_key: str = ""
+    public_url: str = ""  # the site's own origin, for CORS on presigned uploads
+
+    # AWS.
+    aws_region: str = "us-east-1"
+    aws_endpoint_url: str = ""
+    s3_bucket: str = ""
+    s3_originals_prefix: str = "originals/"
+    s3_thumbnails_prefix: str = "thumbnails/"
+    presign_expiry_s: int = 300
+    bedrock_describer_model: str = "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
+    bedrock_embed_model: str = "cohere.embed-english-v3"
+    bedrock_max_tokens: int = 600
+    bedrock_max_attempts: int = 5
+    bedrock_timeout_s: float = 60.0
+
+    # Pinecone.
+    pinecone_api_key: str = field(default="", repr=False)
+    pinecone_index: str = "imgsearch"
+    pinecone_namespace: str = ""
+    pinecone_cloud: str = "aws"
+    pinecone_region: str = "us-east-1"
+    pinecone_host: str = ""  # set to talk to a given index host (e.g. a local stand-in)
+    pinecone_control_host: str = ""
+
+    # SSM SecureString parameter names holding secrets in the cloud.
+    ssm_database_url_param: str = ""
+    ssm_pinecone_api_key_param: str = ""
+
+    # Any OpenAI-compatible vision endpoint (vLLM, Ollama, OpenAI).
+    openai_base_url: str = ""
+    openai_api_key: str = field(default="", repr=False)
+    openai_model: str = ""
+
+    log_level: str = "INFO"
+
+    # ------------------------------------------------------------------ derived
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        """The metadata database URL; SQLite under the data dir unless one is given."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'imgsearch.db').resolve()}"
+
+    @property
+    def media_dir(self) -> Path:
+        return self.data_dir / "media"
+
+    @property
+    def index_dir(self) -> Path:
+        return self.data_dir / "index"
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return int(self.max_upload_mb * 1024 * 1024)
+
+    def with_overrides(self, **changes: Any) -> Settings:
+        """A copy with some fields changed (values are coerced like environment strings)."""
+        return _build({**asdict(self), **changes})
+
+    def validate(self) -> Settings:
+        """Raise ConfigError for a choice that cannot work."""
+        _choice("storage", self.storage, STORAGE_BACKENDS)
+        _choice("index", self.index, INDEX_BACKENDS)
+        _choice("embedder", self.embedder, EMBEDDER_BACKENDS)
+        _choice("describer", self.describer, DESCRIBER_BACKENDS)
+        if self.storage == "s3" and not self.s3_bucket:
+            raise ConfigError("IMGSEARCH_STORAGE=s3 needs IMGSEARCH_S3_BUCKET")
+        if self.describer == "openai" and not (self.openai_base_url and self.openai_model):
+            raise ConfigError(
+                "IMGSEARCH_DESCRIBER=openai needs IMGSEARCH_OPENAI_BASE_URL and IMGSEARCH_OPENAI_MODEL"
+            )
+        if self.max_upload_mb <= 0:
+            raise ConfigError("IMGSEARCH_MAX_UPLOAD_MB must be positive")
+        if self.workers < 1:
+            raise ConfigError("IMGSEARCH_WORKERS must be at least 1")
+        return self
+
+
+def _choice(name: str, value: str, allowed: tuple[str, ...]) -> None:
+    if value not in allowed:
+        raise ConfigError(
+            f"IMGSEARCH_{name.upper()}={value!r} is not one of: {', '.join(allowed)}"
+        )
+
+
+def _coerce(name: str, kind: Any, raw: Any) -> Any:
+    if not isinstance(raw, str):
+        return raw
+    text = raw.strip()
+    try:
+        if kind in (bool, "bool"):
+            lowered = text.lower()
+            if lowered in ("1", "true", "yes", "on"):
+                return True
+            if lowered in ("0", "false", "no", "off", ""):
+                return False
+            raise ValueError(text)
+        if kind in (int, "int"):
+            return int(text)
+        if kind in (float, "float"):
+            return float(text)
+        if kind in (Path, "Path"):
+            return Path(text)
+        if kind in ("tuple[str, ...]",):
+            return tuple(part.strip().upper() for part in text.split(",") if part.strip())
+    except ValueError:
+        raise ConfigError(f"{PREFIX}{name.upper()}={raw!r} is not a valid {kind}") from None
+    return text
+
+
+def _build(values: Mapping[str, Any]) -> Settings:
+    kinds = {f.name: f.type for f in fields(Settings)}
+    unknown = set(values) - set(kinds)
+    if unknown:
+        raise ConfigError(f"unknown settings: {', '.join(sorted(unknown))}")
+    coerced = {name: _coerce(name, kinds[name], raw) for name, raw in values.items()}
+    return replace(Settings(), **coerced)
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None,
+    env_file: str | os.PathLike[str] | None = ".env",
+    overrides: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Read settings once: defaults < .env file < environment < explicit overrides."""
+    values: dict[str, Any] = {}
+    if env_file and Path(env_file).is_file():
+        from dotenv import dotenv_values
+
+        values.update(_strip_prefix(dotenv_values(env_file)))
+    values.update(_strip_prefix(os.environ if environ is None else environ))
+    known = {f.name for f in fields(Settings)}
+    values = {k: v for k, v in values.items() if k in known}
+    if overrides:
+        values.update(overrides)
+    return _build(values).validate()
+
+
+def _strip_prefix(env: Mapping[str, str | None]) -> dict[str, str]:
+    return {
+        key[len(PREFIX) :].lower(): value
+        for key, value in env.items()
+        if key.startswith(PREFIX) and value is not None
+    }

@@ -1,0 +1,64 @@
+"""Engines for SQLite (WAL, busy timeout) and PostgreSQL through pg8000 (TLS verified for remote hosts)."""
+
+from __future__ import annotations
+
+import ssl
+from pathlib import Path
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine.url import URL
+
+LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", ""}
+VERIFYING_MODES = {"require", "verify-ca", "verify-full"}
+
+
+def normalise_url(url: str) -> tuple[URL, dict]:
+    """The SQLAlchemy URL to connect with and the DBAPI connect arguments it needs."""
+    parsed = make_url(url)
+    connect_args: dict = {}
+    if parsed.get_backend_name() == "postgresql":
+        parsed = parsed.set(drivername="postgresql+pg8000")
+        query = dict(parsed.query)
+        mode = str(query.pop("sslmode", "")).lower()
+        query.pop("channel_binding", None)  # Neon adds it; pg8000 negotiates SCRAM itself
+        parsed = parsed.set(query=query)
+        if mode in VERIFYING_MODES or (mode == "" and (parsed.host or "") not in LOCAL_HOSTS):
+            # Hosted Postgres (Neon, RDS...): TLS with the system's CA bundle and host name checks.
+            # libpq's "require" does not verify; we verify anyway, as a hosted service should pass.
+            connect_args["ssl_context"] = ssl.create_default_context()
+        elif mode == "disable":
+            connect_args["ssl_context"] = None
+    return parsed, connect_args
+
+
+def create_engine(url: str) -> Engine:
+    """An engine tuned for the back end the URL names."""
+    from sqlalchemy import create_engine as sa_create_engine
+
+    parsed, connect_args = normalise_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = sa_create_engine(
+            parsed, connect_args={"timeout": 30, "check_same_thread": False}
+        )
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    # Small pool: Lambda runs one request at a time per container; the local server a few threads.
+    return sa_create_engine(
+        parsed,
+        connect_args=connect_args,
+        pool_size=2,
+        max_overflow=4,
+        pool_pre_ping=True,
+        pool_recycle=300,
+    )
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()

@@ -1,0 +1,1 @@
+"""Describers: look at a photo and say what is in it (local signals, Bedrock, OpenAI-compatible)."""

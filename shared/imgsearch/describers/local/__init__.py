@@ -1,0 +1,34 @@
+"""The offline describer: no vision model, so it uses every real signal the photo has."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from imgsearch.describers.local.colours import colour_sentence, dominant_colours
+from imgsearch.describers.local.ocr import TesseractOCR
+from imgsearch.models import Description
+from imgsearch.photos import open_upright
+
+
+class LocalDescriber:
+    """Dominant colours and visible text; the photo's own captions come from the pipeline's facts."""
+
+    name = "local"
+
+    def __init__(self, ocr: TesseractOCR | None = None) -> None:
+        self.ocr = ocr
+
+    def describe(self, data: bytes, facts: dict[str, Any]) -> Description:
+        image = open_upright(data)
+        details: dict[str, Any] = {}
+        lines: list[str] = []
+        colours = dominant_colours(image)
+        if colours:
+            details["colours"] = [name for name, _ in colours]
+            lines.append(colour_sentence(colours) or "")
+        if self.ocr is not None:
+            text = self.ocr.read_text(image)
+            if text:
+                details["text"] = text
+                lines.append("Text in the photo: " + " / ".join(text.splitlines()) + ".")
+        return Description(text="\n".join(line for line in lines if line), details=details)

@@ -1,0 +1,1 @@
+"""Vector indexes: the local exact index and Pinecone."""

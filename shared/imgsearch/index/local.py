@@ -1,0 +1,174 @@
+"""Exact cosine top-k over a numpy matrix, persisted in a SQLite file beside the data.
+
+SQLite (WAL) gives durability, one writer at a time and any number of concurrent readers across
+processes; each process keeps the matrix in memory and refreshes it when another connection has
+committed (PRAGMA data_version). New rows are appended to the cache; a delete triggers a full reload.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from imgsearch.models import VectorMatch, VectorRecord
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS vectors (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    image_id TEXT NOT NULL,
+    chunk INTEGER NOT NULL,
+    embedder TEXT NOT NULL,
+    embedding BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS vectors_image ON vectors(image_id);
+CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+INSERT OR IGNORE INTO state VALUES ('deletes', 0);
+"""
+
+
+class DimensionMismatch(ValueError):
+    """Vectors of another size are already in the index: reindex after changing the embedder."""
+
+
+class LocalVectorIndex:
+    """VectorIndex over a SQLite file, searched exactly with numpy."""
+
+    def __init__(self, path: Path, dimension: int) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.dimension = dimension
+        self._lock = threading.RLock()
+        # data_version only moves for commits made by *other* connections, so reads and writes use
+        # separate connections; the lock serialises their use within this process.
+        self._writer = _connect(self.path)
+        self._reader = _connect(self.path)
+        self._writer.executescript(SCHEMA)
+        self._matrix = np.zeros((0, dimension), dtype=np.float32)
+        self._ids: list[str] = []
+        self._images: list[str] = []
+        self._chunks: list[int] = []
+        self._max_seq = 0
+        self._deletes = -1
+        self._version: int | None = None
+
+    # ------------------------------------------------------------------ writes
+
+    def upsert(self, records: Sequence[VectorRecord]) -> None:
+        if not records:
+            return
+        rows = []
+        for r in records:
+            vector = np.asarray(r.values, dtype=np.float32)
+            if vector.shape != (self.dimension,):
+                raise DimensionMismatch(
+                    f"vector {r.id} has {vector.shape[0]} dimensions; the index holds {self.dimension}"
+                )
+            rows.append((r.id, r.image_id, r.chunk, r.embedder, _unit(vector).tobytes()))
+        with self._lock:
+            self._write([row[0] for row in rows], rows)
+
+    def delete(self, ids: Sequence[str]) -> None:
+        if ids:
+            with self._lock:
+                self._write(list(ids), [])
+
+    def _write(self, remove: list[str], insert: list[tuple]) -> None:
+        conn = self._writer
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            # A replaced id gets a new seq, so readers see it as removed, then added.
+            removed = conn.executemany("DELETE FROM vectors WHERE id = ?", [(i,) for i in remove]).rowcount
+            if removed:
+                conn.execute("UPDATE state SET value = value + 1 WHERE key = 'deletes'")
+            conn.executemany(
+                "INSERT INTO vectors (id, image_id, chunk, embedder, embedding) VALUES (?, ?, ?, ?, ?)",
+                insert,
+            )
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    # ------------------------------------------------------------------ reads
+
+    def query(self, vector: Sequence[float], top_k: int) -> list[VectorMatch]:
+        q = _unit(np.asarray(vector, dtype=np.float32))
+        if q.shape != (self.dimension,):
+            raise DimensionMismatch(f"query has {q.shape[0]} dimensions; the index holds {self.dimension}")
+        with self._lock:
+            self._refresh()
+            matrix, ids, images, chunks = self._matrix, self._ids, self._images, self._chunks
+        if top_k <= 0 or not ids:
+            return []
+        scores = matrix @ q
+        k = min(top_k, len(ids))
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[np.argsort(-scores[top], kind="stable")]
+        return [VectorMatch(ids[i], images[i], chunks[i], float(scores[i])) for i in top]
+
+    def count(self) -> int:
+        with self._lock:
+            self._refresh()
+            return len(self._ids)
+
+    def embedders(self) -> dict[str, int]:
+        """How many vectors each embedder made (a model switch shows up here until reindexed)."""
+        with self._lock:
+            return dict(self._reader.execute("SELECT embedder, COUNT(*) FROM vectors GROUP BY embedder"))
+
+    # ------------------------------------------------------------------ cache
+
+    def _refresh(self) -> None:
+        conn = self._reader
+        version = conn.execute("PRAGMA data_version").fetchone()[0]
+        if version == self._version:
+            return  # nobody has committed since we last looked
+        conn.execute("BEGIN")
+        try:
+            deletes = conn.execute("SELECT value FROM state WHERE key = 'deletes'").fetchone()[0]
+            if deletes != self._deletes:
+                rows = conn.execute(
+                    "SELECT seq, id, image_id, chunk, embedding FROM vectors ORDER BY seq"
+                ).fetchall()
+                self._ids, self._images, self._chunks = [], [], []
+                self._matrix = np.zeros((0, self.dimension), dtype=np.float32)
+                self._max_seq = 0
+            else:
+                rows = conn.execute(
+                    "SELECT seq, id, image_id, chunk, embedding FROM vectors WHERE seq > ? ORDER BY seq",
+                    (self._max_seq,),
+                ).fetchall()
+        finally:
+            conn.execute("COMMIT")
+        if rows:
+            block = np.frombuffer(b"".join(r[4] for r in rows), dtype=np.float32)
+            block = block.reshape(len(rows), self.dimension)
+            self._matrix = np.vstack([self._matrix, block]) if len(self._ids) else block.copy()
+            self._ids += [r[1] for r in rows]
+            self._images += [r[2] for r in rows]
+            self._chunks += [r[3] for r in rows]
+            self._max_seq = rows[-1][0]
+        self._deletes = deletes
+        self._version = version
+
+    def close(self) -> None:
+        with self._lock:
+            self._writer.close()
+            self._reader.close()
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    return conn
+
+
+def _unit(vector: np.ndarray) -> np.ndarray:
+    norm = float(np.linalg.norm(vector))
+    return vector / norm if norm > 0 else vector

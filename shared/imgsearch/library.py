@@ -1,0 +1,143 @@
+"""Wiring: the back ends chosen once from the settings, and the services built on them.
+
+Each entry point (CLI, web app, Lambda handler) builds one Library per process and passes it down.
+Back ends are built on first use, so a process only pays for what it touches (a search never loads
+the describer; a listing never loads the embedding model).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from functools import cached_property
+
+from imgsearch.config import Settings
+from imgsearch.pipeline.ingest import IngestService, Limits
+from imgsearch.pipeline.search import SearchService
+from imgsearch.ports import Describer, Embedder, ImageRepository, Storage, VectorIndex
+
+log = logging.getLogger(__name__)
+
+
+class Library:
+    """One photo library: its back ends and the ingest and search services over them."""
+
+    def __init__(self, settings: Settings, **backends: object) -> None:
+        """Back ends may be passed in by name (storage, repository, index, embedder, describer)."""
+        self.settings = settings
+        self._lock = threading.RLock()
+        for name, value in backends.items():
+            if name not in ("storage", "repository", "index", "embedder", "describer", "aws"):
+                raise TypeError(f"unknown back end {name!r}")
+            self.__dict__[name] = value  # pre-fills the cached_property
+
+    # ------------------------------------------------------------------ back ends
+
+    @cached_property
+    def aws(self):
+        """AWS clients, built once (only for the cloud back ends)."""
+        from imgsearch.aws import AwsClients
+
+        return AwsClients(self.settings)
+
+    @cached_property
+    def storage(self) -> Storage:
+        if self.settings.storage == "s3":
+            from imgsearch.storage.s3 import S3Storage
+
+            return S3Storage(self.aws.s3, self.settings.s3_bucket, self.settings.presign_expiry_s)
+        from imgsearch.storage.local import LocalStorage
+
+        return LocalStorage(self.settings.media_dir)
+
+    @cached_property
+    def repository(self) -> ImageRepository:
+        from imgsearch.db.engine import create_engine
+        from imgsearch.db.migrate import upgrade
+        from imgsearch.db.repository import SqlImageRepository
+
+        url = self.settings.sqlalchemy_url
+        if self.settings.ssm_database_url_param and not self.settings.database_url:
+            url = self.aws.secret(self.settings.ssm_database_url_param)
+        engine = create_engine(url)
+        upgrade(engine)
+        return SqlImageRepository(engine)
+
+    @cached_property
+    def embedder(self) -> Embedder:
+        if self.settings.embedder == "bedrock":
+            from imgsearch.embedders.bedrock import BedrockEmbedder
+
+            return BedrockEmbedder(self.aws.bedrock_runtime, self.settings.bedrock_embed_model)
+        from imgsearch.embedders.minilm import MiniLMEmbedder
+
+        return MiniLMEmbedder()
+
+    @cached_property
+    def index(self) -> VectorIndex:
+        if self.settings.index == "pinecone":
+            from imgsearch.index.pinecone import PineconeIndex
+
+            api_key = self.settings.pinecone_api_key
+            if not api_key and self.settings.ssm_pinecone_api_key_param:
+                api_key = self.aws.secret(self.settings.ssm_pinecone_api_key_param)
+            return PineconeIndex.connect(self.settings, api_key, self.embedder.dimension)
+        from imgsearch.index.local import LocalVectorIndex
+
+        dimension = self.embedder.dimension
+        return LocalVectorIndex(self.settings.index_dir / f"vectors-{dimension}.sqlite", dimension)
+
+    @cached_property
+    def describer(self) -> Describer:
+        kind = self.settings.describer
+        if kind == "bedrock":
+            from imgsearch.describers.bedrock import BedrockDescriber
+
+            return BedrockDescriber(
+                self.aws.bedrock_runtime,
+                self.settings.bedrock_describer_model,
+                max_tokens=self.settings.bedrock_max_tokens,
+            )
+        if kind == "openai":
+            from imgsearch.describers.openai import OpenAIDescriber
+
+            return OpenAIDescriber(
+                self.settings.openai_base_url,
+                self.settings.openai_model,
+                api_key=self.settings.openai_api_key,
+            )
+        from imgsearch.describers.local import LocalDescriber
+        from imgsearch.describers.local.ocr import TesseractOCR
+
+        ocr = TesseractOCR(self.settings.tesseract_cmd, self.settings.ocr_timeout_s) if self.settings.ocr else None
+        return LocalDescriber(ocr)
+
+    # ------------------------------------------------------------------ services
+
+    @cached_property
+    def ingest(self) -> IngestService:
+        s = self.settings
+        return IngestService(
+            limits=Limits(s.max_upload_bytes, s.max_pixels, s.allowed_formats, s.thumbnail_px),
+            storage=self.storage,
+            repository=self.repository,
+            index=_Lazy(lambda: self.index),  # only touched once an image reaches the index step
+            embedder=_Lazy(lambda: self.embedder),
+            describer=_Lazy(lambda: self.describer),
+            originals_prefix=s.s3_originals_prefix,
+            thumbnails_prefix=s.s3_thumbnails_prefix,
+        )
+
+    @cached_property
+    def search(self) -> SearchService:
+        return SearchService(repository=self.repository, index=self.index, embedder=self.embedder)
+
+
+class _Lazy:
+    """Stands in for a back end until something uses it, so adding a photo never loads a model."""
+
+    def __init__(self, build) -> None:
+        self._build = build
+
+    def __getattr__(self, name: str):
+        return getattr(self._build(), name)

@@ -1,0 +1,118 @@
+"""Checking that bytes are a photo we take, and making the smaller copies we need."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from imgsearch.errors import InvalidImage
+
+MEDIA_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp", "GIF": "image/gif"}
+EXTENSIONS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "GIF": "gif"}
+
+
+@dataclass(frozen=True)
+class PhotoInfo:
+    """What validation learned of a photo."""
+
+    format: str
+    content_type: str
+    extension: str
+    width: int
+    height: int
+
+
+def validate_photo(
+    data: bytes,
+    *,
+    max_bytes: int,
+    max_pixels: int,
+    allowed_formats: tuple[str, ...],
+) -> PhotoInfo:
+    """Return the photo's format and size, or raise InvalidImage saying what is wrong."""
+    if not data:
+        raise InvalidImage("the file is empty")
+    if len(data) > max_bytes:
+        raise InvalidImage(
+            f"the file is {_mb(len(data))}, over the {_mb(max_bytes)} limit for one photo"
+        )
+    try:
+        with Image.open(io.BytesIO(data)) as probe:
+            fmt = (probe.format or "").upper()
+            width, height = probe.size
+    except UnidentifiedImageError:
+        raise InvalidImage("not an image (its contents are not a format we can read)") from None
+    except Image.DecompressionBombError:
+        raise InvalidImage(f"the image has too many pixels (limit {max_pixels:,})") from None
+    except (OSError, ValueError, SyntaxError) as exc:
+        raise InvalidImage(f"not a readable image ({exc})") from None
+    if fmt not in allowed_formats:
+        allowed = ", ".join(f.replace("WEBP", "WebP") for f in allowed_formats)
+        raise InvalidImage(f"{fmt or 'this'} images are not accepted (allowed: {allowed})")
+    if width * height > max_pixels:
+        raise InvalidImage(
+            f"the image is {width}x{height} pixels, over the {max_pixels // 1_000_000} megapixel limit"
+        )
+    try:
+        # verify() checks structure; a full decode catches truncated pixel data.
+        with Image.open(io.BytesIO(data)) as checked:
+            checked.verify()
+        with Image.open(io.BytesIO(data)) as decoded:
+            decoded.load()
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
+        raise InvalidImage(f"the image is damaged or truncated ({exc})") from None
+    return PhotoInfo(fmt, MEDIA_TYPES[fmt], EXTENSIONS[fmt], width, height)
+
+
+def open_upright(data: bytes) -> Image.Image:
+    """Decode a photo, turned the way its camera meant (EXIF orientation applied)."""
+    image = Image.open(io.BytesIO(data))
+    image.load()
+    return ImageOps.exif_transpose(image) or image
+
+
+def make_thumbnail(data: bytes, max_px: int) -> bytes:
+    """A JPEG no larger than max_px on its long edge, for the gallery."""
+    image = open_upright(data)
+    image.thumbnail((max_px, max_px), Image.Resampling.LANCZOS)
+    if image.mode not in ("RGB", "L"):
+        image = _flatten(image)
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=82, optimize=True, progressive=True)
+    return out.getvalue()
+
+
+def downscale(data: bytes, long_edge: int) -> tuple[bytes, str]:
+    """The photo with its long edge at most long_edge pixels, in its own format where we can keep it."""
+    with Image.open(io.BytesIO(data)) as probe:
+        fmt = (probe.format or "JPEG").upper()
+        size = probe.size
+    if max(size) <= long_edge and fmt in MEDIA_TYPES and fmt != "GIF":
+        return data, MEDIA_TYPES[fmt]
+    image = open_upright(data)
+    image.thumbnail((long_edge, long_edge), Image.Resampling.LANCZOS)
+    out = io.BytesIO()
+    if fmt == "PNG":
+        image.save(out, "PNG", optimize=True)
+        return out.getvalue(), "image/png"
+    if fmt == "WEBP":
+        image.save(out, "WEBP", quality=90)
+        return out.getvalue(), "image/webp"
+    # JPEG stays JPEG; a GIF (maybe animated) is sent as its first frame, as JPEG.
+    if image.mode not in ("RGB", "L"):
+        image = _flatten(image)
+    image.save(out, "JPEG", quality=90)
+    return out.getvalue(), "image/jpeg"
+
+
+def _flatten(image: Image.Image) -> Image.Image:
+    rgba = image.convert("RGBA")
+    background = Image.new("RGB", rgba.size, (255, 255, 255))
+    background.paste(rgba, mask=rgba.getchannel("A"))
+    return background
+
+
+def _mb(n: int) -> str:
+    return f"{n / (1024 * 1024):.1f} MB"

@@ -1,0 +1,88 @@
+"""The narrow interfaces the pipeline talks to; each back end implements one of them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Protocol
+
+from imgsearch.models import Description, ImageRecord, Status, VectorMatch, VectorRecord
+
+
+class Storage(Protocol):
+    """Where original photos and thumbnails live (a directory, an S3 bucket)."""
+
+    def put(self, key: str, data: bytes, content_type: str) -> None: ...
+
+    def get(self, key: str) -> bytes: ...
+
+    def delete(self, key: str) -> None: ...
+
+    def exists(self, key: str) -> bool: ...
+
+    def url(self, key: str, filename: str | None = None) -> str | None:
+        """A URL a browser can fetch the object from, or None when the web app must serve it."""
+        ...
+
+
+class ImageRepository(Protocol):
+    """Image metadata rows (SQLite, PostgreSQL)."""
+
+    def add(self, record: ImageRecord) -> ImageRecord: ...
+
+    def get(self, image_id: str) -> ImageRecord | None: ...
+
+    def get_many(self, image_ids: Sequence[str]) -> dict[str, ImageRecord]: ...
+
+    def by_hash(self, content_hash: str) -> ImageRecord | None: ...
+
+    def by_key(self, storage_key: str) -> ImageRecord | None: ...
+
+    def update(self, record: ImageRecord) -> ImageRecord: ...
+
+    def claim(self, image_id: str) -> ImageRecord | None:
+        """Move a pending or failed image to processing; None if another worker has it."""
+        ...
+
+    def delete(self, image_id: str) -> bool: ...
+
+    def list(
+        self, offset: int = 0, limit: int = 50, status: Status | None = None
+    ) -> list[ImageRecord]: ...
+
+    def count(self, status: Status | None = None) -> int: ...
+
+    def ids_with_status(self, statuses: Iterable[Status]) -> list[str]: ...
+
+    def iter_described(self, batch_size: int = 100) -> Iterable[list[ImageRecord]]: ...
+
+
+class VectorIndex(Protocol):
+    """Embedded description chunks, searched by cosine similarity."""
+
+    def upsert(self, records: Sequence[VectorRecord]) -> None: ...
+
+    def delete(self, ids: Sequence[str]) -> None: ...
+
+    def query(self, vector: Sequence[float], top_k: int) -> list[VectorMatch]: ...
+
+    def count(self) -> int: ...
+
+
+class Embedder(Protocol):
+    """Turns text into unit vectors; documents and queries may be embedded differently."""
+
+    name: str
+    dimension: int
+    max_chars: int
+
+    def embed_documents(self, texts: Sequence[str]) -> list[list[float]]: ...
+
+    def embed_query(self, text: str) -> list[float]: ...
+
+
+class Describer(Protocol):
+    """Looks at a photo and says what is in it."""
+
+    name: str
+
+    def describe(self, data: bytes, facts: dict) -> Description: ...

@@ -1,0 +1,1 @@
+"""Storage back ends: where originals and thumbnails live."""

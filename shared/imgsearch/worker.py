@@ -1,0 +1,75 @@
+"""The local background worker: uploads return at once; images are processed here, one queue per process."""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+
+from imgsearch.models import Status
+from imgsearch.pipeline.ingest import IngestService
+
+log = logging.getLogger(__name__)
+
+
+class IngestWorker:
+    """Threads that take image ids off a queue and process them; pending work is picked up at start."""
+
+    def __init__(self, ingest: IngestService, threads: int = 1) -> None:
+        self.ingest = ingest
+        self.threads = threads
+        self._queue: queue.Queue[str | None] = queue.Queue()
+        self._threads: list[threading.Thread] = []
+        self._queued: set[str] = set()
+        self._lock = threading.Lock()
+
+    def start(self, resume: bool = True) -> IngestWorker:
+        """Start the threads; with resume, queue what a previous run left pending or processing."""
+        for n in range(self.threads):
+            thread = threading.Thread(target=self._run, name=f"ingest-worker-{n}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        if resume:
+            for image_id in self.ingest.repository.ids_with_status([Status.PENDING, Status.PROCESSING]):
+                self.submit(image_id)
+        return self
+
+    def submit(self, image_id: str) -> None:
+        """Queue an image for processing (once, however often it is submitted before it runs)."""
+        with self._lock:
+            if image_id in self._queued:
+                return
+            self._queued.add(image_id)
+        self._queue.put(image_id)
+
+    def join(self, timeout: float | None = None) -> bool:
+        """Wait until the queue is empty; True if it emptied in time."""
+        done = threading.Event()
+
+        def wait() -> None:
+            self._queue.join()
+            done.set()
+
+        threading.Thread(target=wait, daemon=True).start()
+        return done.wait(timeout)
+
+    def stop(self) -> None:
+        for _ in self._threads:
+            self._queue.put(None)
+        for thread in self._threads:
+            thread.join(timeout=30)
+        self._threads.clear()
+
+    def _run(self) -> None:
+        while True:
+            image_id = self._queue.get()
+            try:
+                if image_id is None:
+                    return
+                with self._lock:
+                    self._queued.discard(image_id)
+                self.ingest.process(image_id)
+            except Exception:  # process() records failures itself; this guards the thread
+                log.exception("worker could not process %s", image_id)
+            finally:
+                self._queue.task_done()

@@ -1,0 +1,40 @@
+"""Fixtures shared by every test: settings on a temporary data dir, a library, photos."""
+
+from __future__ import annotations
+
+import pytest
+
+from imgsearch.config import Settings, load_settings
+from imgsearch.library import Library
+from imgsearch.models import Status
+
+
+@pytest.fixture(scope="session")
+def embedder():
+    """One MiniLM per test session: loading the weights is the slow part."""
+    from imgsearch.embedders.minilm import MiniLMEmbedder
+
+    return MiniLMEmbedder()
+
+
+@pytest.fixture
+def settings(tmp_path) -> Settings:
+    return load_settings(environ={}, env_file=None, overrides={"data_dir": str(tmp_path / "data")})
+
+
+@pytest.fixture
+def library(settings, embedder) -> Library:
+    return Library(settings, embedder=embedder)
+
+
+@pytest.fixture
+def ingest_bytes(library):
+    """Add and process one photo through the real pipeline; returns its record."""
+
+    def ingest(data: bytes, filename: str = "photo.jpg"):
+        added = library.ingest.add(data, filename)
+        image = library.ingest.process(added.image.id)
+        assert image.status == Status.INDEXED, image.error
+        return image
+
+    return ingest
