@@ -47,7 +47,7 @@ def validate_photo(
     except Image.DecompressionBombError:
         raise InvalidImage(f"the image has too many pixels (limit {max_pixels:,})") from None
     except (OSError, ValueError, SyntaxError) as exc:
-        raise InvalidImage(f"not a readable image ({exc})") from None
+        raise InvalidImage(f"the image is damaged or truncated ({exc})") from None
     if fmt not in allowed_formats:
         allowed = ", ".join(f.replace("WEBP", "WebP") for f in allowed_formats)
         raise InvalidImage(f"{fmt or 'this'} images are not accepted (allowed: {allowed})")

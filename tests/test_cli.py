@@ -1,0 +1,108 @@
+"""The imgsearch command line, run as a user would (in-process for speed, once as the real script)."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from imgsearch.cli import main
+from photos import photo
+
+CAT = "a grey cat asleep on a red sofa"
+BIKE = "a bicycle leaning on a brick wall"
+
+
+@pytest.fixture
+def data_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("IMGSEARCH_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.chdir(tmp_path)  # no stray .env from the checkout
+    return tmp_path / "data"
+
+
+@pytest.fixture
+def album(tmp_path) -> Path:
+    folder = tmp_path / "album"
+    (folder / "nested").mkdir(parents=True)
+    (folder / "cat.jpg").write_bytes(photo(caption=CAT))
+    (folder / "nested" / "bike.png").write_bytes(photo(fmt="PNG", xmp_description=BIKE, colour=(150, 60, 40)))
+    (folder / "notes.txt").write_text("shopping list, not a photo")
+    (folder / ".hidden.jpg").write_bytes(photo(caption="hidden", seed=5))
+    return folder
+
+
+def run(capsys, *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_ingest_a_folder_indexes_photos_and_reports_bad_files(data_dir, album, capsys):
+    code, out, err = run(capsys, "ingest", str(album))
+    assert code == 1  # something failed
+    assert "2 indexed, 0 skipped (already in the library), 1 failed" in out
+    assert "notes.txt: not an image" in err
+
+    code, out, _ = run(capsys, "ingest", str(album / "cat.jpg"))
+    assert code == 0
+    assert "0 indexed, 1 skipped" in out
+
+
+def test_search_json_is_best_first_with_the_documented_fields(data_dir, album, capsys):
+    run(capsys, "ingest", str(album))
+    code, out, _ = run(capsys, "search", "kitten napping on the couch", "--json", "--limit", "5")
+    assert code == 0
+    results = json.loads(out)
+    assert [r["filename"] for r in results] == ["cat.jpg", "bike.png"]
+    assert results[0]["score"] > results[1]["score"]
+    for field in ("id", "filename", "score", "description", "snippet"):
+        assert field in results[0]
+    assert results[0]["snippet"] == CAT + "."
+
+
+def test_list_show_delete(data_dir, album, capsys):
+    run(capsys, "ingest", str(album))
+    _, out, _ = run(capsys, "list", "--json")
+    images = json.loads(out)
+    assert [i["filename"] for i in images] == ["bike.png", "cat.jpg"]  # newest first
+    cat_id = images[1]["id"]
+
+    code, out, _ = run(capsys, "show", cat_id)
+    assert code == 0 and CAT in out
+
+    code, out, _ = run(capsys, "delete", cat_id)
+    assert code == 0 and f"deleted {cat_id} (cat.jpg)" in out
+    _, out, _ = run(capsys, "search", "kitten", "--json")
+    assert [r["filename"] for r in json.loads(out)] == ["bike.png"]
+
+    code, _, err = run(capsys, "delete", cat_id)
+    assert code == 1 and f"no image with id {cat_id}" in err
+
+
+def test_reindex_and_missing_path(data_dir, album, capsys):
+    run(capsys, "ingest", str(album / "cat.jpg"))
+    code, out, _ = run(capsys, "reindex", "--quiet")
+    assert code == 0 and "1 images reindexed with local:all-MiniLM-L6-v2" in out
+    code, out, err = run(capsys, "ingest", str(album / "nope.jpg"))
+    assert code == 1 and "nope.jpg: no such file or folder" in err
+
+
+def test_configuration_errors_are_reported(monkeypatch, capsys):
+    monkeypatch.setenv("IMGSEARCH_INDEX", "faiss")
+    code, _, err = run(capsys, "list")
+    assert code == 2 and "IMGSEARCH_INDEX='faiss' is not one of: local, pinecone" in err
+
+
+def test_the_installed_console_script(tmp_path, album):
+    script = Path(sys.executable).parent / "imgsearch"
+    env = {**os.environ, "IMGSEARCH_DATA_DIR": str(tmp_path / "d"), "IMGSEARCH_OCR": "false"}
+    done = subprocess.run(
+        [str(script), "ingest", str(album / "cat.jpg")], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    done = subprocess.run(
+        [str(script), "search", "sleeping kitty", "--json"], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert json.loads(done.stdout)[0]["filename"] == "cat.jpg"

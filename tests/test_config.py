@@ -1,0 +1,49 @@
+import pytest
+
+from imgsearch.config import ConfigError, load_settings
+
+
+def test_defaults_are_the_embedded_back_ends():
+    settings = load_settings(environ={}, env_file=None)
+    assert (settings.storage, settings.index, settings.embedder, settings.describer) == (
+        "local",
+        "local",
+        "local",
+        "local",
+    )
+    assert settings.sqlalchemy_url.startswith("sqlite:///")
+    assert settings.sqlalchemy_url.endswith("data/imgsearch.db")
+
+
+def test_environment_overrides_env_file(tmp_path):
+    env_file = tmp_path / ".env"
+    env_file.write_text("IMGSEARCH_PORT=9001\nIMGSEARCH_OCR=false\nIMGSEARCH_MAX_UPLOAD_MB=5\n")
+    settings = load_settings(environ={"IMGSEARCH_PORT": "9002"}, env_file=env_file)
+    assert settings.port == 9002
+    assert settings.ocr is False
+    assert settings.max_upload_bytes == 5 * 1024 * 1024
+
+
+def test_allowed_formats_parse_as_a_list():
+    settings = load_settings(environ={"IMGSEARCH_ALLOWED_FORMATS": "jpeg, png"}, env_file=None)
+    assert settings.allowed_formats == ("JPEG", "PNG")
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("IMGSEARCH_STORAGE", "ftp", "not one of: local, s3"),
+        ("IMGSEARCH_PORT", "eighty", "not a valid int"),
+        ("IMGSEARCH_OCR", "maybe", "not a valid bool"),
+        ("IMGSEARCH_DESCRIBER", "openai", "needs IMGSEARCH_OPENAI_BASE_URL"),
+    ],
+)
+def test_bad_values_are_refused_with_the_variable_named(name, value, message):
+    with pytest.raises(ConfigError, match=message):
+        load_settings(environ={name: value}, env_file=None)
+
+
+def test_secrets_stay_out_of_repr():
+    settings = load_settings(environ={"IMGSEARCH_PINECONE_API_KEY": "pc-secret-123"}, env_file=None)
+    assert settings.pinecone_api_key == "pc-secret-123"
+    assert "pc-secret-123" not in repr(settings)
