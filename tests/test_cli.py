@@ -103,6 +103,10 @@ def test_the_installed_console_script(tmp_path, album):
     )
     assert done.returncode == 0, done.stderr
     done = subprocess.run(
-        [str(script), "search", "sleeping kitty", "--json"], env=env, capture_output=True, text=True, timeout=120
+        [str(script), "search", "sleeping kitty", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert json.loads(done.stdout)[0]["filename"] == "cat.jpg"

@@ -40,7 +40,11 @@ def test_batches_give_the_same_vectors_as_one_at_a_time(embedder):
 def test_paraphrases_are_closer_than_unrelated_texts(embedder):
     cat, kitten, bike = np.array(
         embedder.embed_documents(
-            ["a grey cat asleep on a red sofa", "kitten napping on the couch", "a bicycle leaning on a brick wall"]
+            [
+                "a grey cat asleep on a red sofa",
+                "kitten napping on the couch",
+                "a bicycle leaning on a brick wall",
+            ]
         )
     )
     assert cat @ kitten > 0.6

@@ -50,7 +50,13 @@ def test_results_carry_the_matching_part_of_the_description(library, four_photos
 
 def test_description_is_readable_text_with_every_signal(ingest_bytes):
     image = ingest_bytes(
-        photo(caption=CAT, make="Canon", model="Canon EOS R6", taken="2025:06:14 15:04:00", gps=(48.8584, 2.2945))
+        photo(
+            caption=CAT,
+            make="Canon",
+            model="Canon EOS R6",
+            taken="2025:06:14 15:04:00",
+            gps=(48.8584, 2.2945),
+        )
     )
     lines = image.description.splitlines()
     assert lines[0] == CAT + "."
@@ -106,7 +112,7 @@ def test_oversized_file_is_refused(tmp_path, embedder):
     settings = load_settings(
         environ={}, env_file=None, overrides={"data_dir": str(tmp_path), "max_upload_mb": "0.001"}
     )
-    with pytest.raises(InvalidImage, match="over the 0.0 MB limit"):
+    with pytest.raises(InvalidImage, match=r"over the 0\.0 MB limit"):
         Library(settings, embedder=embedder).ingest.add(photo(), "big.jpg")
 
 

@@ -231,7 +231,9 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     host = args.host or settings.host
     port = args.port or settings.port
     app = create_app(settings=settings)
-    print(f"imgsearch is serving at http://{host}:{port}  (data in {settings.data_dir.resolve()})", flush=True)
+    print(
+        f"imgsearch is serving at http://{host}:{port}  (data in {settings.data_dir.resolve()})", flush=True
+    )
     from waitress import serve
 
     serve(app, host=host, port=port, threads=8, ident="imgsearch")

@@ -129,9 +129,7 @@ class Settings:
 
 def _choice(name: str, value: str, allowed: tuple[str, ...]) -> None:
     if value not in allowed:
-        raise ConfigError(
-            f"IMGSEARCH_{name.upper()}={value!r} is not one of: {', '.join(allowed)}"
-        )
+        raise ConfigError(f"IMGSEARCH_{name.upper()}={value!r} is not one of: {', '.join(allowed)}")
 
 
 def _coerce(name: str, kind: Any, raw: Any) -> Any:

@@ -58,9 +58,7 @@ def extract_facts(data: bytes) -> dict[str, Any]:
         if orientation in (5, 6, 7, 8):
             width, height = height, width
         facts["width"], facts["height"] = width, height
-        facts["orientation"] = (
-            "landscape" if width > height else "portrait" if height > width else "square"
-        )
+        facts["orientation"] = "landscape" if width > height else "portrait" if height > width else "square"
         captions: list[str] = []
         keywords: list[str] = []
         _from_exif(exif, facts, captions, keywords)

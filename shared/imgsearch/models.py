@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 
-class Status(str, enum.Enum):
+class Status(enum.StrEnum):
     """Where an image is on its way to being searchable."""
 
     PENDING = "pending"

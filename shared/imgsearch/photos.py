@@ -35,9 +35,7 @@ def validate_photo(
     if not data:
         raise InvalidImage("the file is empty")
     if len(data) > max_bytes:
-        raise InvalidImage(
-            f"the file is {_mb(len(data))}, over the {_mb(max_bytes)} limit for one photo"
-        )
+        raise InvalidImage(f"the file is {_mb(len(data))}, over the {_mb(max_bytes)} limit for one photo")
     try:
         with Image.open(io.BytesIO(data)) as probe:
             fmt = (probe.format or "").upper()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.engine import Engine
@@ -91,9 +91,7 @@ class SqlImageRepository:
             result = session.execute(delete(ImageRow).where(ImageRow.id == image_id))
             return result.rowcount > 0
 
-    def list(
-        self, offset: int = 0, limit: int = 50, status: Status | None = None
-    ) -> list[ImageRecord]:
+    def list(self, offset: int = 0, limit: int = 50, status: Status | None = None) -> list[ImageRecord]:
         query = select(ImageRow).order_by(ImageRow.created_at.desc(), ImageRow.id.desc())
         if status is not None:
             query = query.where(ImageRow.status == status.value)
@@ -138,21 +136,38 @@ class SqlImageRepository:
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _aware(value: datetime | None) -> datetime | None:
     # SQLite hands back naive datetimes; everything we store is UTC.
     if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
+        return value.replace(tzinfo=UTC)
     return value
 
 
-_FIELDS = (
-    "id content_hash storage_key thumbnail_key filename content_type size_bytes width height error "
-    "description details taken_at vector_count embedder source_etag attempts created_at "
-    "updated_at indexed_at"
-).split()
+_FIELDS = [
+    "id",
+    "content_hash",
+    "storage_key",
+    "thumbnail_key",
+    "filename",
+    "content_type",
+    "size_bytes",
+    "width",
+    "height",
+    "error",
+    "description",
+    "details",
+    "taken_at",
+    "vector_count",
+    "embedder",
+    "source_etag",
+    "attempts",
+    "created_at",
+    "updated_at",
+    "indexed_at",
+]
 
 
 def _to_row(record: ImageRecord) -> ImageRow:

@@ -119,7 +119,9 @@ class MiniLMEmbedder:
             probs = np.exp(scores)
             probs /= probs.sum(axis=-1, keepdims=True)
             context = (probs @ v).transpose(0, 2, 1, 3).reshape(batch, length, -1)
-            x = self._norm(x + self._linear(context, p + "attention.output.dense"), p + "attention.output.LayerNorm")
+            x = self._norm(
+                x + self._linear(context, p + "attention.output.dense"), p + "attention.output.LayerNorm"
+            )
             hidden = _gelu(self._linear(x, p + "intermediate.dense"))
             x = self._norm(x + self._linear(hidden, p + "output.dense"), p + "output.LayerNorm")
         summed = (x * mask[:, :, None]).sum(axis=1)

@@ -19,6 +19,21 @@ class S3Storage:
     def get(self, key: str) -> bytes:
         return self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
 
+    def read(self, key: str, max_bytes: int | None = None) -> tuple[bytes, dict[str, Any]]:
+        """An object's bytes (at most max_bytes + 1 of them, if given) and its GET response headers.
+
+        The headers' "Size" is the whole object's size, also when only its beginning was read.
+        """
+        params: dict[str, Any] = {"Bucket": self.bucket, "Key": key}
+        if max_bytes is not None:
+            params["Range"] = f"bytes=0-{max_bytes}"
+        response = self.client.get_object(**params)
+        data = response["Body"].read()
+        info = {k: v for k, v in response.items() if k not in ("Body", "ResponseMetadata")}
+        total = str(info.get("ContentRange", "")).rpartition("/")[2]
+        info["Size"] = int(total) if total.isdigit() else len(data)
+        return data, info
+
     def head(self, key: str) -> dict[str, Any]:
         return self.client.head_object(Bucket=self.bucket, Key=key)
 
@@ -44,16 +59,27 @@ class S3Storage:
             params["ResponseContentDisposition"] = f'inline; filename="{safe}"'
         return self.client.generate_presigned_url("get_object", Params=params, ExpiresIn=self.expiry_s)
 
-    def presigned_post(self, key: str, max_bytes: int, expiry_s: int | None = None) -> dict[str, Any]:
-        """A form the browser posts one file with straight to S3: this key only, images only, size-capped."""
+    def presigned_post(
+        self,
+        key: str,
+        max_bytes: int,
+        expiry_s: int | None = None,
+        metadata: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """A form the browser posts one file with straight to S3: this key only, images only, size-capped.
+
+        Each `metadata` item becomes an `x-amz-meta-<name>` field the policy pins to that value.
+        """
+        fields: dict[str, str] = {"success_action_status": "201"}
+        fields.update({f"x-amz-meta-{name}": value for name, value in (metadata or {}).items()})
         return self.client.generate_presigned_post(
             Bucket=self.bucket,
             Key=key,
-            Fields={"success_action_status": "201"},
+            Fields=fields,
             Conditions=[
                 ["content-length-range", 1, max_bytes],
                 ["starts-with", "$Content-Type", "image/"],
-                {"success_action_status": "201"},
+                *({name: value} for name, value in fields.items()),
             ],
             ExpiresIn=expiry_s or self.expiry_s,
         )

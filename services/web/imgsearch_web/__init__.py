@@ -1,0 +1,73 @@
+"""The imgsearch web UI and JSON API: one Flask app per process, over one Library."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+    from imgsearch.config import Settings
+    from imgsearch.library import Library
+
+# Room for a multi-file upload: this many photos of the largest allowed size, plus form overhead.
+FILES_PER_REQUEST = 20
+
+
+def create_app(
+    config: dict[str, Any] | None = None,
+    *,
+    settings: Settings | None = None,
+    library: Library | None = None,
+) -> Flask:
+    """Build the app: settings read once, one Library, the local ingest worker, the blueprints.
+
+    `config` holds Flask keys (TESTING, START_WORKER, ...) and, in lower case, Settings fields
+    (data_dir, storage, ...) that override the environment, or the `settings` given. A `library`
+    given brings its own settings.
+    """
+    # Imports stay inside: on Lambda, importing this package must cost nothing.
+    import secrets
+    from dataclasses import fields
+
+    from flask import Flask
+
+    from imgsearch.config import Settings, load_settings
+
+    config = dict(config or {})
+    setting_names = {f.name for f in fields(Settings)}
+    overrides = {key: config.pop(key) for key in list(config) if key in setting_names}
+    if settings is None:
+        settings = library.settings if library is not None else load_settings(overrides=overrides)
+    elif overrides:
+        settings = settings.with_overrides(**overrides).validate()
+    if library is None:
+        from imgsearch.library import Library
+
+        library = Library(settings)
+
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=settings.secret_key or secrets.token_hex(32),
+        MAX_CONTENT_LENGTH=settings.max_upload_bytes * FILES_PER_REQUEST + 1024 * 1024,
+        START_WORKER=True,
+    )
+    app.config.update(config)
+    app.json.sort_keys = False
+
+    worker = None
+    if settings.storage == "local" and app.config["START_WORKER"]:
+        from imgsearch.worker import IngestWorker
+
+        worker = IngestWorker(library.ingest, settings.workers).start()
+    app.extensions["imgsearch"] = library
+    app.extensions["imgsearch_worker"] = worker
+
+    from imgsearch_web import api, errors, gallery, images, search, templating, upload
+
+    templating.register(app)
+    errors.register(app)
+    for module in (gallery, upload, search, images, api):
+        app.register_blueprint(module.bp)
+    app.add_url_rule("/healthz", "healthz", lambda: {"status": "ok", "storage": settings.storage})
+    return app

@@ -1,0 +1,197 @@
+"""What the pages and the API do to the library: accept uploads, presign cloud uploads, retry, find.
+
+Views stay thin: they parse the request, call one of these, and render the outcome.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import PurePath
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from flask import abort, current_app
+
+from imgsearch.errors import ImgsearchError, NotFound
+from imgsearch.models import ImageRecord, Status
+
+if TYPE_CHECKING:
+    from werkzeug.datastructures import FileStorage
+
+    from imgsearch.config import Settings
+    from imgsearch.library import Library
+    from imgsearch.worker import IngestWorker
+
+log = logging.getLogger(__name__)
+
+# Formats a browser may send straight to S3: content type, key extension, file name extensions.
+CLOUD_FORMATS = {
+    "JPEG": ("image/jpeg", "jpg", (".jpg", ".jpeg", ".jpe", ".jfif")),
+    "PNG": ("image/png", "png", (".png",)),
+    "WEBP": ("image/webp", "webp", (".webp",)),
+    "GIF": ("image/gif", "gif", (".gif",)),
+}
+MAX_FILES_PER_PRESIGN = 100
+# Kept readable when the ingest side reads the metadata raw; `unquote` restores any other name.
+_METADATA_SAFE = " !#$&'()*+,-./:;=?@[]^_`{|}~"
+
+
+def library() -> Library:
+    return current_app.extensions["imgsearch"]
+
+
+def settings() -> Settings:
+    return library().settings
+
+
+def worker() -> IngestWorker | None:
+    return current_app.extensions.get("imgsearch_worker")
+
+
+def image_or_404(image_id: str) -> ImageRecord:
+    image = library().repository.get(image_id)
+    if image is None:
+        abort(404, description=f"No image with id {image_id}.")
+    return image
+
+
+# ---------------------------------------------------------------------- uploads through the app
+
+
+@dataclass(frozen=True)
+class FileOutcome:
+    """What became of one uploaded file."""
+
+    filename: str
+    status: str  # the image's status, or "rejected"
+    created: bool = False
+    id: str | None = None
+    error: str | None = None
+
+    @property
+    def accepted(self) -> bool:
+        return self.id is not None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"filename": self.filename, "status": self.status, "created": self.created}
+        if self.id:
+            out["id"] = self.id
+        if self.error:
+            out["error"] = self.error
+        return out
+
+
+def accept_files(files: Iterable[FileStorage]) -> list[FileOutcome]:
+    """Store each file and queue it for processing; a bad file is reported and the rest still go in."""
+    lib, queue = library(), worker()
+    outcomes: list[FileOutcome] = []
+    for upload in files:
+        name = PurePath((upload.filename or "").replace("\\", "/")).name
+        data = upload.read()
+        if not name and not data:
+            continue  # the empty part a browser sends when no file was chosen
+        name = name or "upload"
+        try:
+            added = lib.ingest.add(data, name)
+        except ImgsearchError as exc:
+            outcomes.append(FileOutcome(name, "rejected", error=str(exc)))
+            continue
+        except Exception:
+            log.exception("could not store upload %r", name)
+            outcomes.append(FileOutcome(name, "rejected", error="could not be stored (server error)"))
+            continue
+        image = added.image
+        if queue is not None and image.status in (Status.PENDING, Status.FAILED):
+            queue.submit(image.id)  # the same bytes again retry a photo that failed
+        outcomes.append(FileOutcome(image.filename, image.status.value, added.created, image.id))
+    return outcomes
+
+
+def retry_image(image_id: str) -> ImageRecord:
+    """Process a failed image again: queued for the worker, or done here when there is none.
+
+    Aborts 404 for an unknown id and 409 for an image that is not failed or pending.
+    """
+    lib, queue = library(), worker()
+    image = image_or_404(image_id)
+    if image.status not in (Status.FAILED, Status.PENDING):
+        abort(
+            409,
+            description=f"Only failed or pending images can be retried; this one is {image.status.value}.",
+        )
+    if queue is None:
+        try:
+            return lib.ingest.retry(image_id)
+        except NotFound:
+            abort(404, description=f"No image with id {image_id}.")
+    image.status, image.error = Status.PENDING, None
+    lib.repository.update(image)
+    queue.submit(image_id)
+    return image
+
+
+# ---------------------------------------------------------------------- uploads straight to S3
+
+
+def presign_uploads(files: Any) -> list[dict[str, Any]]:
+    """A presigned S3 POST per file (a fresh key each), or the reason that file cannot go.
+
+    `files` is the request's list of {filename, size, type}; aborts 400 if it is not one.
+    """
+    if not isinstance(files, list) or not files:
+        abort(400, description='Send {"files": [{"filename": ..., "size": ..., "type": ...}, ...]}.')
+    if len(files) > MAX_FILES_PER_PRESIGN:
+        abort(400, description=f"At most {MAX_FILES_PER_PRESIGN} files at a time.")
+    return [_presign_one(item) for item in files]
+
+
+def _presign_one(item: Any) -> dict[str, Any]:
+    conf = settings()
+    if not isinstance(item, Mapping):
+        return {"filename": "", "error": "each file must be an object with filename, size and type"}
+    filename = PurePath(str(item.get("filename") or "").replace("\\", "/")).name[-255:] or "upload"
+    problem, fmt = _check_cloud_file(item, filename, conf)
+    if problem:
+        return {"filename": filename, "error": problem}
+    content_type, extension, _ = CLOUD_FORMATS[fmt]
+    key = f"{conf.s3_originals_prefix}{uuid.uuid4().hex}.{extension}"
+    post = library().storage.presigned_post(
+        key,
+        conf.max_upload_bytes,
+        conf.presign_expiry_s,
+        metadata={"filename": quote(filename, safe=_METADATA_SAFE)},
+    )
+    # The policy's Content-Type condition is "starts-with image/"; the form sends the real type.
+    fields = {**post["fields"], "Content-Type": content_type}
+    return {"filename": filename, "key": key, "url": post["url"], "fields": fields}
+
+
+def _check_cloud_file(item: Mapping[str, Any], filename: str, conf: Settings) -> tuple[str | None, str]:
+    allowed = [f for f in conf.allowed_formats if f in CLOUD_FORMATS]
+    allowed_names = ", ".join(f.replace("WEBP", "WebP") for f in allowed)
+    kind = str(item.get("type") or "").strip().lower()
+    suffix = PurePath(filename).suffix.lower()
+    fmt = next((f for f in allowed if CLOUD_FORMATS[f][0] == kind), None)
+    if fmt is None and not kind:
+        fmt = next((f for f in allowed if suffix in CLOUD_FORMATS[f][2]), None)
+    if fmt is None:
+        what = kind or (suffix and f"{suffix} files") or "this file"
+        return f"{what} is not an image we take (allowed: {allowed_names})", ""
+    size = item.get("size")
+    if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+        return "the file's size is missing", fmt
+    if size == 0:
+        return "the file is empty", fmt
+    if size > conf.max_upload_bytes:
+        return (
+            f"the file is {_mb(size)}, over the {_mb(conf.max_upload_bytes)} limit for one photo",
+            fmt,
+        )
+    return None, fmt
+
+
+def _mb(n: int) -> str:
+    return f"{n / (1024 * 1024):.1f} MB"

@@ -1,0 +1,122 @@
+"""The JSON API under /api: add, list, show, delete and retry images; search; presign cloud uploads."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, request
+
+from imgsearch.errors import NotFound
+from imgsearch.models import Status
+from imgsearch.pipeline.search import MAX_LIMIT
+from imgsearch_web.actions import (
+    accept_files,
+    image_or_404,
+    library,
+    presign_uploads,
+    retry_image,
+    settings,
+)
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+MAX_PER_PAGE = 100
+MAX_IDS = 200
+
+
+@bp.post("/images")
+def add_images():
+    """Answers 201 when every file was accepted, 207 when some were, 400 when none were."""
+    files = request.files.getlist("files")
+    outcomes = accept_files(files)
+    if not outcomes:
+        abort(400, description='No files: send them as multipart form data in the field "files".')
+    body = {"files": [o.to_dict() for o in outcomes]}
+    accepted = sum(o.accepted for o in outcomes)
+    if not accepted:
+        return {"error": "None of the files could be added.", **body}, 400
+    return body, 201 if accepted == len(outcomes) else 207
+
+
+@bp.get("/images")
+def list_images():
+    repo = library().repository
+    if request.args.get("ids") is not None:
+        ids = [i for i in request.args["ids"].split(",") if i.strip()][:MAX_IDS]
+        found = repo.get_many(ids)
+        images = [found[i].to_dict() for i in ids if i in found]
+        return {"images": images, "total": len(images), "missing": [i for i in ids if i not in found]}
+    status = None
+    if request.args.get("status"):
+        try:
+            status = Status(request.args["status"])
+        except ValueError:
+            choices = ", ".join(s.value for s in Status)
+            abort(400, description=f"status must be one of: {choices}")
+    page = _int_arg("page", 1, 1, 1_000_000)
+    per_page = _int_arg("per_page", settings().page_size, 1, MAX_PER_PAGE)
+    images = repo.list(offset=(page - 1) * per_page, limit=per_page, status=status)
+    return {
+        "images": [i.to_dict() for i in images],
+        "total": repo.count(status),
+        "page": page,
+        "per_page": per_page,
+    }
+
+
+@bp.get("/images/<image_id>")
+def get_image(image_id: str):
+    return image_or_404(image_id).to_dict()
+
+
+@bp.delete("/images/<image_id>")
+def delete_image(image_id: str):
+    try:
+        library().ingest.delete(image_id)
+    except NotFound:
+        abort(404, description=f"No image with id {image_id}.")
+    return "", 204
+
+
+@bp.post("/images/<image_id>/retry")
+def retry(image_id: str):
+    """202 with the image queued again; 200 with the outcome where there is no worker to queue it for."""
+    image = retry_image(image_id)
+    return image.to_dict(), 202 if image.status == Status.PENDING else 200
+
+
+@bp.get("/search")
+def search():
+    """The same objects `imgsearch search --json` prints."""
+    query = " ".join(request.args.get("q", "").split())
+    if not query:
+        abort(400, description="The query q is empty: say what the photo shows.")
+    limit = _int_arg("limit", 20, 1, MAX_LIMIT)
+    return [result.to_dict() for result in library().search.search(query, limit)]
+
+
+@bp.post("/uploads")
+def presign():
+    """Presigned S3 POSTs, one per file, for the browser to upload straight to the bucket (cloud only)."""
+    if settings().storage != "s3":
+        abort(
+            404,
+            description="Direct uploads are only for cloud mode (IMGSEARCH_STORAGE=s3); "
+            "POST the files to /api/images instead.",
+        )
+    body = request.get_json(silent=True)
+    uploads = presign_uploads(body.get("files") if isinstance(body, dict) else None)
+    if not any("url" in u for u in uploads):
+        return {"error": "None of the files can be uploaded.", "uploads": uploads}, 400
+    return {"uploads": uploads}
+
+
+def _int_arg(name: str, default: int, low: int, high: int) -> int:
+    raw = request.args.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        abort(400, description=f"{name} must be a whole number, not {raw!r}")
+    if not low <= value <= high:
+        abort(400, description=f"{name} must be between {low} and {high}")
+    return value

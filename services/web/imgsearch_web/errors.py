@@ -1,0 +1,74 @@
+"""Errors as JSON {"error": ...} under /api, as a page everywhere else; and the app's safety headers."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from flask import abort, render_template, request
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+
+if TYPE_CHECKING:
+    from flask import Flask, Response
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def register(app: Flask) -> None:
+    """Install the error handlers and the request guards."""
+    settings = app.extensions["imgsearch"].settings
+    per_file_mb = settings.max_upload_mb
+    total_mb = (app.config.get("MAX_CONTENT_LENGTH") or 0) / (1024 * 1024)
+    too_large = (
+        f"The upload is too large: at most {total_mb:.0f} MB can be sent at once "
+        f"({per_file_mb:g} MB per photo). Send fewer photos at a time."
+    )
+    media_origin = _origin(settings.aws_endpoint_url)
+    policy = (
+        "default-src 'self'; "
+        f"img-src 'self' data: https:{media_origin}; "
+        f"connect-src 'self' https:{media_origin}; "
+        "form-action 'self'; frame-ancestors 'none'; base-uri 'self'; object-src 'none'"
+    )
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        message = too_large if isinstance(exc, RequestEntityTooLarge) else exc.description
+        code = exc.code or 500
+        if wants_json():
+            response = {"error": message}
+            return response, code, _allow(exc)
+        page = render_template("errors/error.html", code=code, title=exc.name, message=message)
+        return page, code, _allow(exc)
+
+    @app.before_request
+    def refuse_cross_site_writes():
+        # Another site must not make a visitor's browser upload, delete or retry here.
+        if request.method not in SAFE_METHODS and request.headers.get("Sec-Fetch-Site") == "cross-site":
+            abort(403, description="Cross-site requests may not change the library.")
+
+    @app.after_request
+    def safety_headers(response: Response) -> Response:
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        if response.mimetype == "text/html":
+            response.headers.setdefault("Content-Security-Policy", policy)
+        return response
+
+
+def wants_json() -> bool:
+    return request.path == "/api" or request.path.startswith("/api/")
+
+
+def _allow(exc: HTTPException) -> dict[str, str]:
+    allow = getattr(exc, "valid_methods", None)
+    return {"Allow": ", ".join(allow)} if allow else {}
+
+
+def _origin(url: str) -> str:
+    """' scheme://host' of an emulator endpoint (local S3), so pages may load from it; else ''."""
+    if not url:
+        return ""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return f" {parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""

@@ -1,0 +1,176 @@
+"""The whole product in headless Chromium: upload through the page, watch it index, search, open, delete."""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import boto3
+import pytest
+from moto.server import ThreadedMotoServer
+from werkzeug.serving import make_server
+
+from photos import photo
+
+from .samples import BOAT, CAT, KITTEN_QUERY
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+TIMEOUT_MS = 30_000
+
+
+@pytest.fixture
+def browser():
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def app(make_app, web_settings):
+    return make_app(settings=web_settings.with_overrides(page_size=12))
+
+
+@contextmanager
+def serving(app) -> Iterator[str]:
+    """The app served over real HTTP on a free port; yields its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def live_url(app):
+    """The app (with its ingest worker running) over real HTTP."""
+    with serving(app) as url:
+        yield url
+
+
+@pytest.fixture
+def s3_endpoint(monkeypatch):
+    """A moto S3 server (it answers browsers with CORS headers) and an empty bucket in it."""
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.setenv(name, "testing")
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1").create_bucket(Bucket="photos")
+    yield endpoint
+    server.stop()
+
+
+def test_upload_search_open_and_delete_in_a_browser(browser, live_url, ingest_bytes, cat_jpeg, bike_png):
+    # Photos already in the library, so the gallery and the results have company.
+    ingest_bytes(photo(caption=BOAT, colour=(30, 80, 190), patch=(240, 240, 240)), "harbour.jpg")
+    ingest_bytes(
+        photo(caption="snowy mountains above a green lake", colour=(40, 120, 80), patch=(235, 235, 245)),
+        "alps.jpg",
+    )
+    ingest_bytes(
+        photo(caption="a birthday cake with candles", colour=(250, 210, 120), patch=(200, 40, 120)),
+        "cake.jpg",
+    )
+
+    page = browser.new_page(viewport={"width": 1280, "height": 860})
+    page.set_default_timeout(TIMEOUT_MS)
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+
+    page.goto(f"{live_url}/upload")
+    page.get_by_label("Choose photos").set_input_files(
+        [
+            {"name": "cat.jpg", "mimeType": "image/jpeg", "buffer": cat_jpeg},
+            {"name": "bike.png", "mimeType": "image/png", "buffer": bike_png},
+        ]
+    )
+    assert page.locator(".file-row").count() == 2
+    page.get_by_role("button", name="Upload").click()
+
+    page.wait_for_url(f"{live_url}/")
+    assert page.get_by_text("2 photos added.").is_visible()
+    page.wait_for_function(
+        """() => ['cat.jpg', 'bike.png'].every(name => [...document.querySelectorAll('.card')].some(
+               card => card.querySelector('.card-title').textContent === name
+                       && card.dataset.status === 'indexed'
+                       && card.querySelector('[data-role=status]').textContent === 'indexed'
+                       && card.querySelector('img')))"""
+    )
+    page.wait_for_load_state("networkidle")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "gallery.png"), full_page=True)
+
+    search = page.get_by_role("searchbox", name="Search photos")
+    search.fill(KITTEN_QUERY)
+    search.press("Enter")
+    page.wait_for_url(re.compile(r"/search\?q="))
+    titles = page.locator(".result-title a")
+    assert titles.first.inner_text() == "cat.jpg"
+    page.wait_for_load_state("networkidle")
+    page.screenshot(path=str(SCREENSHOTS / "search.png"), full_page=True)
+
+    titles.first.click()
+    page.wait_for_url(re.compile(r"/images/[0-9a-f]{32}$"))
+    assert page.get_by_role("heading", level=1).inner_text() == "cat.jpg"
+    assert CAT in page.locator(".description").inner_text()
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Delete").click()
+    page.wait_for_url(f"{live_url}/")
+    assert page.get_by_text("Deleted cat.jpg.").is_visible()
+    assert page.locator(".card-title", has_text="cat.jpg").count() == 0
+    assert errors == []
+
+
+def test_cloud_upload_goes_from_the_browser_straight_to_s3(
+    browser, s3_endpoint, make_app, web_settings, cat_jpeg
+):
+    settings = web_settings.with_overrides(storage="s3", s3_bucket="photos", aws_endpoint_url=s3_endpoint)
+    page = browser.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+
+    with serving(make_app(settings=settings)) as url:
+        page.goto(f"{url}/upload")
+        page.get_by_label("Choose photos").set_input_files(
+            [
+                {"name": "cat.jpg", "mimeType": "image/jpeg", "buffer": cat_jpeg},
+                {"name": "notes.txt", "mimeType": "text/plain", "buffer": b"not an image"},
+            ]
+        )
+        page.get_by_role("button", name="Upload").click()
+        page.get_by_text("1 of 2 uploaded.").wait_for()
+
+    rows = page.locator(".file-row")
+    assert rows.nth(0).get_attribute("data-state") == "done"
+    assert rows.nth(0).locator(".file-state").inner_text() == "uploaded"
+    assert rows.nth(1).get_attribute("data-state") == "error"
+    assert "text/plain is not an image we take" in rows.nth(1).inner_text()
+    s3 = boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1")
+    (stored,) = s3.list_objects_v2(Bucket="photos", Prefix=settings.s3_originals_prefix)["Contents"]
+    head = s3.head_object(Bucket="photos", Key=stored["Key"])
+    assert head["ContentType"] == "image/jpeg"
+    assert head["Metadata"] == {"filename": "cat.jpg"}
+    assert s3.get_object(Bucket="photos", Key=stored["Key"])["Body"].read() == cat_jpeg

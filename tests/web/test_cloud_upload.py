@@ -1,0 +1,164 @@
+"""Cloud mode (S3 under moto): presigned POSTs for direct browser uploads, and files served by redirect."""
+
+from __future__ import annotations
+
+import base64
+import json
+from urllib.parse import unquote, urlsplit
+
+import boto3
+import pytest
+import requests
+from moto import mock_aws
+
+BUCKET = "imgsearch-photos"
+
+
+@pytest.fixture
+def aws(monkeypatch):
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
+        monkeypatch.setenv(name, value)
+    with mock_aws():
+        s3 = boto3.client("s3", region_name="us-east-1")
+        s3.create_bucket(Bucket=BUCKET)
+        yield s3
+
+
+@pytest.fixture
+def cloud_settings(web_settings):
+    return web_settings.with_overrides(storage="s3", s3_bucket=BUCKET, max_upload_mb=5)
+
+
+@pytest.fixture
+def cloud_app(aws, make_app, cloud_settings):
+    return make_app(settings=cloud_settings)
+
+
+@pytest.fixture
+def cloud(cloud_app):
+    return cloud_app.test_client()
+
+
+def policy_of(upload: dict) -> dict:
+    return json.loads(base64.b64decode(upload["fields"]["policy"]))
+
+
+def test_each_file_gets_its_own_presigned_post(cloud, cloud_settings):
+    response = cloud.post(
+        "/api/uploads",
+        json={
+            "files": [
+                {"filename": "cat.jpg", "size": 120_000, "type": "image/jpeg"},
+                {"filename": "cat.jpg", "size": 120_000, "type": "image/jpeg"},
+                {"filename": "screens/shot.PNG", "size": 5_000, "type": ""},
+            ]
+        },
+    )
+
+    assert response.status_code == 200
+    uploads = response.json["uploads"]
+    keys = [u["key"] for u in uploads]
+    assert len(set(keys)) == 3
+    assert all(k.startswith(cloud_settings.s3_originals_prefix) for k in keys)
+    assert [k.rsplit(".", 1)[1] for k in keys] == ["jpg", "jpg", "png"]
+    assert uploads[2]["filename"] == "shot.PNG"
+    for upload in uploads:
+        fields = upload["fields"]
+        assert upload["url"] == f"https://{BUCKET}.s3.amazonaws.com/"
+        assert fields["key"] == upload["key"]
+        assert fields["x-amz-meta-filename"] == upload["filename"]
+        conditions = policy_of(upload)["conditions"]
+        assert ["content-length-range", 1, cloud_settings.max_upload_bytes] in conditions
+        assert ["starts-with", "$Content-Type", "image/"] in conditions
+        assert {"key": upload["key"]} in conditions
+        assert {"bucket": BUCKET} in conditions
+        assert {"x-amz-meta-filename": upload["filename"]} in conditions
+    assert [u["fields"]["Content-Type"] for u in uploads] == ["image/jpeg", "image/jpeg", "image/png"]
+
+
+@pytest.mark.parametrize(
+    ("file", "error"),
+    [
+        ({"filename": "notes.txt", "size": 10, "type": "text/plain"}, "text/plain is not an image we take"),
+        (
+            {"filename": "logo.svg", "size": 10, "type": "image/svg+xml"},
+            "image/svg+xml is not an image we take",
+        ),
+        ({"filename": "notes.txt", "size": 10, "type": ""}, ".txt files is not an image we take"),
+        ({"filename": "big.jpg", "size": 6 * 1024 * 1024, "type": "image/jpeg"}, "over the 5.0 MB limit"),
+        ({"filename": "empty.jpg", "size": 0, "type": "image/jpeg"}, "the file is empty"),
+        ({"filename": "odd.jpg", "type": "image/jpeg"}, "size is missing"),
+        ("cat.jpg", "must be an object"),
+    ],
+)
+def test_files_that_cannot_go_are_refused_each_with_a_reason(cloud, file, error):
+    good = {"filename": "cat.jpg", "size": 1000, "type": "image/jpeg"}
+
+    mixed = cloud.post("/api/uploads", json={"files": [file, good]})
+    alone = cloud.post("/api/uploads", json={"files": [file]})
+
+    assert mixed.status_code == 200
+    refused, accepted = mixed.json["uploads"]
+    assert error in refused["error"] and "url" not in refused
+    assert "url" in accepted
+    assert alone.status_code == 400
+    assert alone.json["error"] == "None of the files can be uploaded."
+
+
+@pytest.mark.parametrize("body", [None, {}, {"files": []}, {"files": "cat.jpg"}, {"files": [{}] * 101}])
+def test_a_malformed_request_answers_400(cloud, body):
+    response = cloud.post("/api/uploads", json=body) if body is not None else cloud.post("/api/uploads")
+    assert response.status_code == 400
+    assert response.json["error"]
+
+
+def test_a_name_s3_metadata_cannot_carry_is_percent_encoded(cloud):
+    upload = cloud.post(
+        "/api/uploads", json={"files": [{"filename": "Été 100%.jpg", "size": 10, "type": "image/jpeg"}]}
+    ).json["uploads"][0]
+
+    assert upload["fields"]["x-amz-meta-filename"] == "%C3%89t%C3%A9 100%25.jpg"
+    assert unquote(upload["fields"]["x-amz-meta-filename"]) == "Été 100%.jpg"
+
+
+def test_the_browser_can_post_the_file_straight_to_s3(cloud, aws, cat_jpeg):
+    upload = cloud.post(
+        "/api/uploads", json={"files": [{"filename": "cat.jpg", "size": len(cat_jpeg), "type": "image/jpeg"}]}
+    ).json["uploads"][0]
+
+    sent = requests.post(
+        upload["url"], data=upload["fields"], files={"file": ("cat.jpg", cat_jpeg, "image/jpeg")}, timeout=10
+    )
+
+    assert int(sent.status_code) == 201  # moto hands back success_action_status as a string
+    stored = aws.get_object(Bucket=BUCKET, Key=upload["key"])
+    assert stored["Body"].read() == cat_jpeg
+    assert stored["ContentType"] == "image/jpeg"
+    assert stored["Metadata"] == {"filename": "cat.jpg"}
+
+
+def test_the_upload_page_uploads_from_the_browser(cloud, cloud_app):
+    html = cloud.get("/upload").text
+
+    assert 'data-mode="cloud"' in html
+    assert 'data-presign-url="/api/uploads"' in html
+    assert cloud_app.extensions["imgsearch_worker"] is None
+
+
+def test_photos_in_s3_are_shown_through_presigned_urls(cloud, cloud_app, aws, cat_jpeg):
+    image = cloud_app.extensions["imgsearch"].ingest.add(cat_jpeg, "cat.jpg").image
+
+    response = cloud.get(f"/images/{image.id}/original")
+
+    assert response.status_code == 302
+    assert response.headers["Cache-Control"] == "no-store"
+    location = urlsplit(response.headers["Location"])
+    assert location.netloc == f"{BUCKET}.s3.amazonaws.com"
+    assert location.path == f"/{image.storage_key}"
+    assert "X-Amz-Signature=" in location.query
+    assert requests.get(response.headers["Location"], timeout=10).content == cat_jpeg
