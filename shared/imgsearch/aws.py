@@ -6,6 +6,16 @@ from functools import cached_property
 from typing import Any
 
 from imgsearch.config import Settings
+from imgsearch.errors import BackendError
+
+# Bedrock's ways of saying "too much, too fast"; botocore's standard mode has already retried them.
+THROTTLING_CODES = {
+    "ThrottlingException",
+    "TooManyRequestsException",
+    "ServiceQuotaExceededException",
+    "ServiceUnavailableException",
+    "ModelNotReadyException",
+}
 
 
 class AwsClients:
@@ -19,7 +29,7 @@ class AwsClients:
         import boto3
         from botocore.config import Config
 
-        options = {"retries": {"mode": "standard", "max_attempts": self.settings.bedrock_max_attempts}}
+        options = {"retries": {"mode": "standard", "total_max_attempts": self.settings.bedrock_max_attempts}}
         options.update(config)
         return boto3.session.Session().client(
             service,
@@ -48,3 +58,29 @@ class AwsClients:
             response = self.ssm.get_parameter(Name=name, WithDecryption=True)
             self._secrets[name] = response["Parameter"]["Value"]
         return self._secrets[name]
+
+
+def bedrock_error(action: str, model_id: str, exc: Exception) -> BackendError:
+    """A readable BackendError for a failed Bedrock call (a botocore ClientError or BotoCoreError)."""
+    from botocore.exceptions import (
+        ClientError,
+        ConnectTimeoutError,
+        EndpointConnectionError,
+        ReadTimeoutError,
+    )
+
+    if isinstance(exc, ClientError):
+        error = exc.response.get("Error", {})
+        code = error.get("Code", "Unknown")
+        message = error.get("Message", "")
+        if code in THROTTLING_CODES:
+            return BackendError(
+                f"Bedrock throttled {action} with {model_id} ({code}) and the retries ran out; "
+                "try again later or raise the account's quota"
+            )
+        return BackendError(f"Bedrock refused {action} with {model_id}: {code}: {message}".rstrip(": "))
+    if isinstance(exc, (ReadTimeoutError, ConnectTimeoutError)):
+        return BackendError(f"Bedrock timed out {action} with {model_id} ({exc})")
+    if isinstance(exc, EndpointConnectionError):
+        return BackendError(f"could not reach Bedrock for {action} with {model_id} ({exc})")
+    return BackendError(f"Bedrock failed {action} with {model_id}: {type(exc).__name__}: {exc}")

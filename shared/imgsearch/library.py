@@ -10,11 +10,14 @@ from __future__ import annotations
 import logging
 import threading
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from imgsearch.config import Settings
-from imgsearch.pipeline.ingest import IngestService, Limits
-from imgsearch.pipeline.search import SearchService
 from imgsearch.ports import Describer, Embedder, ImageRepository, Storage, VectorIndex
+
+if TYPE_CHECKING:
+    from imgsearch.pipeline.ingest import IngestService
+    from imgsearch.pipeline.search import SearchService
 
 log = logging.getLogger(__name__)
 
@@ -109,13 +112,19 @@ class Library:
         from imgsearch.describers.local import LocalDescriber
         from imgsearch.describers.local.ocr import TesseractOCR
 
-        ocr = TesseractOCR(self.settings.tesseract_cmd, self.settings.ocr_timeout_s) if self.settings.ocr else None
+        ocr = (
+            TesseractOCR(self.settings.tesseract_cmd, self.settings.ocr_timeout_s)
+            if self.settings.ocr
+            else None
+        )
         return LocalDescriber(ocr)
 
     # ------------------------------------------------------------------ services
 
     @cached_property
     def ingest(self) -> IngestService:
+        from imgsearch.pipeline.ingest import IngestService, Limits
+
         s = self.settings
         return IngestService(
             limits=Limits(s.max_upload_bytes, s.max_pixels, s.allowed_formats, s.thumbnail_px),
@@ -130,6 +139,8 @@ class Library:
 
     @cached_property
     def search(self) -> SearchService:
+        from imgsearch.pipeline.search import SearchService
+
         return SearchService(repository=self.repository, index=self.index, embedder=self.embedder)
 
 

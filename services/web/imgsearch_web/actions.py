@@ -111,7 +111,8 @@ def accept_files(files: Iterable[FileStorage]) -> list[FileOutcome]:
 
 
 def retry_image(image_id: str) -> ImageRecord:
-    """Process a failed image again: queued for the worker, or done here when there is none.
+    """Process a failed image again: queued for the worker, re-announced to the ingest Lambda on AWS,
+    or done here when there is neither.
 
     Aborts 404 for an unknown id and 409 for an image that is not failed or pending.
     """
@@ -122,6 +123,12 @@ def retry_image(image_id: str) -> ImageRecord:
             409,
             description=f"Only failed or pending images can be retried; this one is {image.status.value}.",
         )
+    if queue is None and lib.settings.storage == "s3":
+        # On AWS the ingest Lambda does the work: announce the stored photo to it again.
+        image.status, image.error = Status.PENDING, None
+        lib.repository.update(image)
+        lib.storage.touch(image.storage_key)
+        return image
     if queue is None:
         try:
             return lib.ingest.retry(image_id)

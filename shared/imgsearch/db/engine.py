@@ -17,7 +17,7 @@ def normalise_url(url: str) -> tuple[URL, dict]:
     """The SQLAlchemy URL to connect with and the DBAPI connect arguments it needs."""
     parsed = make_url(url)
     connect_args: dict = {}
-    if parsed.get_backend_name() == "postgresql":
+    if parsed.get_backend_name() in ("postgresql", "postgres"):  # "postgres://" as Heroku-style URLs say
         parsed = parsed.set(drivername="postgresql+pg8000")
         query = dict(parsed.query)
         mode = str(query.pop("sslmode", "")).lower()
@@ -40,9 +40,7 @@ def create_engine(url: str) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = sa_create_engine(
-            parsed, connect_args={"timeout": 30, "check_same_thread": False}
-        )
+        engine = sa_create_engine(parsed, connect_args={"timeout": 30, "check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     # Small pool: Lambda runs one request at a time per container; the local server a few threads.

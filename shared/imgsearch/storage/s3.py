@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 
@@ -50,6 +51,19 @@ class S3Storage:
                 return False
             raise
         return True
+
+    def touch(self, key: str) -> None:
+        """Copy an object onto itself, so S3 announces it again (ObjectCreated:Copy) and ingest reruns."""
+        head = self.client.head_object(Bucket=self.bucket, Key=key)
+        metadata = {**head.get("Metadata", {}), "requeued": str(int(time.time()))}
+        self.client.copy_object(
+            Bucket=self.bucket,
+            Key=key,
+            CopySource={"Bucket": self.bucket, "Key": key},
+            Metadata=metadata,
+            MetadataDirective="REPLACE",  # S3 refuses a copy onto itself that changes nothing
+            ContentType=head.get("ContentType", "binary/octet-stream"),
+        )
 
     def url(self, key: str, filename: str | None = None) -> str | None:
         """A short-lived GET URL (the bucket itself is private)."""
