@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -29,7 +31,9 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+# Screenshots go to a temporary folder unless IMGSEARCH_SCREENSHOTS names one (the README's come from
+# `IMGSEARCH_SCREENSHOTS=docs/screenshots make test PYTEST_ARGS="-m browser"`).
+SCREENSHOTS = Path(os.environ.get("IMGSEARCH_SCREENSHOTS") or tempfile.mkdtemp(prefix="imgsearch-shots-"))
 TIMEOUT_MS = 30_000
 
 
