@@ -47,3 +47,23 @@ def test_secrets_stay_out_of_repr():
     settings = load_settings(environ={"IMGSEARCH_PINECONE_API_KEY": "pc-secret-123"}, env_file=None)
     assert settings.pinecone_api_key == "pc-secret-123"
     assert "pc-secret-123" not in repr(settings)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("IMGSEARCH_ALLOWED_FORMATS", "jpeg,tiff", "may list only JPEG, PNG, WEBP, GIF"),
+        ("IMGSEARCH_PAGE_SIZE", "0", "IMGSEARCH_PAGE_SIZE must be at least 1"),
+        ("IMGSEARCH_PROCESSING_LEASE_S", "-5", "must be at least 1"),
+    ],
+)
+def test_unusable_limits_are_refused(name, value, message):
+    with pytest.raises(ConfigError, match=message):
+        load_settings(environ={name: value}, env_file=None)
+
+
+def test_database_url_stays_out_of_repr():
+    settings = load_settings(
+        environ={"IMGSEARCH_DATABASE_URL": "postgresql://u:hunter2@db.example/x"}, env_file=None
+    )
+    assert "hunter2" not in repr(settings)

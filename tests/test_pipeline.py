@@ -164,3 +164,70 @@ def test_reindex_rebuilds_vectors_from_descriptions_and_is_idempotent(library, f
 
 def test_empty_query_finds_nothing(library, four_photos):
     assert library.search.search("   ") == []
+
+
+# ---------------------------------------------------------------------------- races and recovery
+
+
+def test_deleting_a_photo_while_it_is_processed_does_not_bring_it_back(settings, embedder):
+    from imgsearch.describers.local import LocalDescriber
+
+    class DeletedMidway(LocalDescriber):
+        """Someone presses Delete while the photo is being described."""
+
+        def describe(self, data, facts):
+            library.ingest.delete(image_id)
+            return super().describe(data, facts)
+
+    library = Library(settings, embedder=embedder, describer=DeletedMidway())
+    image_id = library.ingest.add(photo(caption=CAT), "cat.jpg").image.id
+    with pytest.raises(NotFound, match="deleted while it was being processed"):
+        library.ingest.process(image_id)
+    assert library.repository.get(image_id) is None
+    assert library.index.count() == 0
+    assert not any((settings.media_dir / "thumbnails").glob("*"))
+    assert library.search.search("kitten napping on the couch") == []
+
+
+def test_a_photo_stuck_in_processing_is_taken_over_after_its_lease(tmp_path, embedder):
+    import time
+
+    from imgsearch.config import load_settings
+    from imgsearch.errors import Conflict, LeaseLost
+
+    settings = load_settings(
+        environ={}, env_file=None, overrides={"data_dir": str(tmp_path), "processing_lease_s": "1"}
+    )
+    library = Library(settings, embedder=embedder)
+    image_id = library.ingest.add(photo(caption=CAT), "cat.jpg").image.id
+    crashed = library.repository.claim(image_id)  # a worker took it, then its process died
+    with pytest.raises(Conflict):
+        library.ingest.requeue(image_id)  # still within its lease: someone is on it
+    time.sleep(1.2)
+    assert library.ingest.requeue(image_id).status == Status.PENDING
+    assert library.ingest.process(image_id).status == Status.INDEXED
+    # The dead worker's late write changes nothing.
+    crashed.status, crashed.error = Status.FAILED, "late"
+    with pytest.raises(LeaseLost):
+        library.repository.update(crashed, lease=crashed.attempts)
+    assert library.repository.get(image_id).status == Status.INDEXED
+
+
+def test_the_background_worker_picks_up_pending_work_left_by_a_previous_run(library):
+    from imgsearch.worker import IngestWorker
+
+    ids = [library.ingest.add(photo(caption=f"photo {n}", seed=n + 1), f"{n}.jpg").image.id for n in range(3)]
+    worker = IngestWorker(library.ingest).start()  # a fresh start finds them pending
+    try:
+        assert worker.join(timeout=60)
+    finally:
+        worker.stop()
+    assert {library.repository.get(i).status for i in ids} == {Status.INDEXED}
+
+
+def test_an_update_never_recreates_a_deleted_row(library):
+    image = library.ingest.add(photo(caption=CAT), "cat.jpg").image
+    library.ingest.delete(image.id)
+    with pytest.raises(NotFound):
+        library.repository.update(image)
+    assert library.repository.get(image.id) is None

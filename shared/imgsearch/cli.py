@@ -70,7 +70,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("ids", nargs="+", metavar="ID")
     p.set_defaults(run=cmd_delete)
 
-    p = sub.add_parser("retry", help="process failed photos again (all of them, or the ids given)")
+    p = sub.add_parser("retry", help="process failed or stuck photos again (all of them, or the ids given)")
     p.add_argument("ids", nargs="*", metavar="ID")
     p.set_defaults(run=cmd_retry)
 
@@ -123,6 +123,8 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
             counts["skipped"] += 1
         else:
             image = library.ingest.process(image.id)
+            if image.status in (Status.PENDING, Status.PROCESSING):
+                image = _wait_for(library, image.id, settings.processing_lease_s)  # another process has it
             if image.status == Status.INDEXED:
                 counts["indexed"] += 1
             else:
@@ -137,6 +139,22 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
         f"{counts['failed']} failed"
     )
     return 1 if counts["failed"] else 0
+
+
+def _wait_for(library, image_id: str, timeout_s: float):
+    """Poll an image another process is working on until it is indexed or failed (or time runs out)."""
+    import time
+
+    from imgsearch.models import Status
+
+    deadline = time.monotonic() + timeout_s
+    image = library.repository.get(image_id)
+    while image is not None and image.status not in (Status.INDEXED, Status.FAILED):
+        if time.monotonic() > deadline:
+            return library.ingest.process(image_id)  # stuck by now: take it over
+        time.sleep(0.5)
+        image = library.repository.get(image_id)
+    return image
 
 
 def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
@@ -206,7 +224,7 @@ def cmd_retry(args: argparse.Namespace, settings: Settings) -> int:
     from imgsearch.models import Status
 
     library = _library(settings)
-    ids = args.ids or library.repository.ids_with_status([Status.FAILED])
+    ids = args.ids or library.repository.ids_with_status([Status.FAILED, Status.PENDING, Status.PROCESSING])
     failed = 0
     for image_id in ids:
         image = library.ingest.retry(image_id)
@@ -226,7 +244,11 @@ def cmd_reindex(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
-    from imgsearch_web import create_app
+    try:
+        from imgsearch_web import create_app
+    except ImportError:
+        print("imgsearch: the web service is not installed (make install adds it)", file=sys.stderr)
+        return 2
 
     host = args.host or settings.host
     port = args.port or settings.port

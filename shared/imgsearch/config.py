@@ -26,7 +26,7 @@ class Settings:
 
     data_dir: Path = Path("./data")
     storage: str = "local"
-    database_url: str = ""  # empty: SQLite under data_dir
+    database_url: str = field(default="", repr=False)  # empty: SQLite under data_dir; may hold a password
     index: str = "local"
     embedder: str = "local"
     describer: str = "local"
@@ -42,6 +42,10 @@ class Settings:
     tesseract_cmd: str = "tesseract"
     ocr_timeout_s: float = 30.0
     workers: int = 1
+    # How long a worker's claim on an image lasts; after that the image counts as stuck and any
+    # worker (or retry) may take it. Keep it above the slowest describe + embed, and on AWS at the
+    # ingest Lambda's timeout so that Lambda's own retries can take over a timed-out invocation.
+    processing_lease_s: int = 300
 
     # Web.
     host: str = "127.0.0.1"
@@ -122,8 +126,14 @@ class Settings:
             )
         if self.max_upload_mb <= 0:
             raise ConfigError("IMGSEARCH_MAX_UPLOAD_MB must be positive")
-        if self.workers < 1:
-            raise ConfigError("IMGSEARCH_WORKERS must be at least 1")
+        for name in ("workers", "page_size", "max_pixels", "thumbnail_px", "processing_lease_s", "port"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"IMGSEARCH_{name.upper()} must be at least 1")
+        known = ("JPEG", "PNG", "WEBP", "GIF")
+        unknown = [f for f in self.allowed_formats if f not in known]
+        if unknown or not self.allowed_formats:
+            got = ", ".join(unknown) or "none"
+            raise ConfigError(f"IMGSEARCH_ALLOWED_FORMATS may list only {', '.join(known)} (got {got})")
         return self
 
 

@@ -1,5 +1,7 @@
 """Errors the product reports to people, each with a message meant to be read."""
 
+from __future__ import annotations
+
 
 class ImgsearchError(Exception):
     """Base class of the product's own errors."""
@@ -7,6 +9,11 @@ class ImgsearchError(Exception):
 
 class InvalidImage(ImgsearchError):
     """An upload was refused: not an image, a format we do not take, or too large."""
+
+    @classmethod
+    def too_large(cls, size: int, max_bytes: int) -> InvalidImage:
+        mb = 1024 * 1024
+        return cls(f"the file is {size / mb:.1f} MB, over the {max_bytes / mb:.1f} MB limit for one photo")
 
 
 class NotFound(ImgsearchError):
@@ -19,3 +26,11 @@ class BackendError(ImgsearchError):
 
 class DuplicateImage(ImgsearchError):
     """Another image already has this content hash or storage key."""
+
+
+class Conflict(ImgsearchError):
+    """The image is not in a state that allows this (e.g. retrying one that is indexed)."""
+
+
+class LeaseLost(ImgsearchError):
+    """A worker's claim on an image ended (deleted, or taken over as stuck) before it finished."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from datetime import timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -20,6 +21,20 @@ if TYPE_CHECKING:
     from imgsearch.pipeline.search import SearchService
 
 log = logging.getLogger(__name__)
+
+
+class _built(cached_property):
+    """A cached_property built once even when threads race for it (Python 3.12 dropped that lock)."""
+
+    def __get__(self, instance, owner=None):
+        if instance is None:
+            return self
+        cache = instance.__dict__
+        if self.attrname not in cache:
+            with instance._lock:
+                if self.attrname not in cache:
+                    cache[self.attrname] = self.func(instance)
+        return cache[self.attrname]
 
 
 class Library:
@@ -36,14 +51,14 @@ class Library:
 
     # ------------------------------------------------------------------ back ends
 
-    @cached_property
+    @_built
     def aws(self):
         """AWS clients, built once (only for the cloud back ends)."""
         from imgsearch.aws import AwsClients
 
         return AwsClients(self.settings)
 
-    @cached_property
+    @_built
     def storage(self) -> Storage:
         if self.settings.storage == "s3":
             from imgsearch.storage.s3 import S3Storage
@@ -53,7 +68,7 @@ class Library:
 
         return LocalStorage(self.settings.media_dir)
 
-    @cached_property
+    @_built
     def repository(self) -> ImageRepository:
         from imgsearch.db.engine import create_engine
         from imgsearch.db.migrate import upgrade
@@ -64,9 +79,9 @@ class Library:
             url = self.aws.secret(self.settings.ssm_database_url_param)
         engine = create_engine(url)
         upgrade(engine)
-        return SqlImageRepository(engine)
+        return SqlImageRepository(engine, lease=timedelta(seconds=self.settings.processing_lease_s))
 
-    @cached_property
+    @_built
     def embedder(self) -> Embedder:
         if self.settings.embedder == "bedrock":
             from imgsearch.embedders.bedrock import BedrockEmbedder
@@ -76,7 +91,7 @@ class Library:
 
         return MiniLMEmbedder()
 
-    @cached_property
+    @_built
     def index(self) -> VectorIndex:
         if self.settings.index == "pinecone":
             from imgsearch.index.pinecone import PineconeIndex
@@ -90,7 +105,7 @@ class Library:
         dimension = self.embedder.dimension
         return LocalVectorIndex(self.settings.index_dir / f"vectors-{dimension}.sqlite", dimension)
 
-    @cached_property
+    @_built
     def describer(self) -> Describer:
         kind = self.settings.describer
         if kind == "bedrock":
@@ -121,7 +136,7 @@ class Library:
 
     # ------------------------------------------------------------------ services
 
-    @cached_property
+    @_built
     def ingest(self) -> IngestService:
         from imgsearch.pipeline.ingest import IngestService, Limits
 
@@ -137,7 +152,7 @@ class Library:
             thumbnails_prefix=s.s3_thumbnails_prefix,
         )
 
-    @cached_property
+    @_built
     def search(self) -> SearchService:
         from imgsearch.pipeline.search import SearchService
 

@@ -35,7 +35,7 @@ def validate_photo(
     if not data:
         raise InvalidImage("the file is empty")
     if len(data) > max_bytes:
-        raise InvalidImage(f"the file is {_mb(len(data))}, over the {_mb(max_bytes)} limit for one photo")
+        raise InvalidImage.too_large(len(data), max_bytes)
     try:
         with Image.open(io.BytesIO(data)) as probe:
             fmt = (probe.format or "").upper()
@@ -87,7 +87,7 @@ def downscale(data: bytes, long_edge: int) -> tuple[bytes, str]:
     with Image.open(io.BytesIO(data)) as probe:
         fmt = (probe.format or "JPEG").upper()
         size = probe.size
-    if max(size) <= long_edge and fmt in MEDIA_TYPES and fmt != "GIF":
+    if max(size) <= long_edge and fmt in MEDIA_TYPES:
         return data, MEDIA_TYPES[fmt]
     image = open_upright(data)
     image.thumbnail((long_edge, long_edge), Image.Resampling.LANCZOS)
@@ -98,7 +98,10 @@ def downscale(data: bytes, long_edge: int) -> tuple[bytes, str]:
     if fmt == "WEBP":
         image.save(out, "WEBP", quality=90)
         return out.getvalue(), "image/webp"
-    # JPEG stays JPEG; a GIF (maybe animated) is sent as its first frame, as JPEG.
+    if fmt == "GIF":
+        # A large (maybe animated) GIF is sent as its first frame, still a GIF: models see one frame.
+        image.save(out, "GIF")
+        return out.getvalue(), "image/gif"
     if image.mode not in ("RGB", "L"):
         image = _flatten(image)
     image.save(out, "JPEG", quality=90)
@@ -110,7 +113,3 @@ def _flatten(image: Image.Image) -> Image.Image:
     background = Image.new("RGB", rgba.size, (255, 255, 255))
     background.paste(rgba, mask=rgba.getchannel("A"))
     return background
-
-
-def _mb(n: int) -> str:
-    return f"{n / (1024 * 1024):.1f} MB"

@@ -6,6 +6,7 @@ import logging
 import queue
 import threading
 
+from imgsearch.errors import NotFound
 from imgsearch.models import Status
 from imgsearch.pipeline.ingest import IngestService
 
@@ -13,11 +14,17 @@ log = logging.getLogger(__name__)
 
 
 class IngestWorker:
-    """Threads that take image ids off a queue and process them; pending work is picked up at start."""
+    """Threads that take image ids off a queue and process them.
 
-    def __init__(self, ingest: IngestService, threads: int = 1) -> None:
+    Work left pending, or stuck in processing by a process that died, is found at start and by a
+    sweep every sweep_s seconds; the claim in IngestService.process decides whether it is stuck.
+    """
+
+    def __init__(self, ingest: IngestService, threads: int = 1, sweep_s: float = 60.0) -> None:
         self.ingest = ingest
         self.threads = threads
+        self.sweep_s = sweep_s
+        self._stopping = threading.Event()
         self._queue: queue.Queue[str | None] = queue.Queue()
         self._threads: list[threading.Thread] = []
         self._queued: set[str] = set()
@@ -30,9 +37,21 @@ class IngestWorker:
             thread.start()
             self._threads.append(thread)
         if resume:
-            for image_id in self.ingest.repository.ids_with_status([Status.PENDING, Status.PROCESSING]):
-                self.submit(image_id)
+            self.sweep()
+            threading.Thread(target=self._sweep_forever, name="ingest-sweeper", daemon=True).start()
         return self
+
+    def sweep(self) -> None:
+        """Queue every image that is pending or may be stuck in processing."""
+        for image_id in self.ingest.repository.ids_with_status([Status.PENDING, Status.PROCESSING]):
+            self.submit(image_id)
+
+    def _sweep_forever(self) -> None:
+        while not self._stopping.wait(self.sweep_s):
+            try:
+                self.sweep()
+            except Exception:  # a database hiccup must not end the sweeps
+                log.exception("ingest sweep failed")
 
     def submit(self, image_id: str) -> None:
         """Queue an image for processing (once, however often it is submitted before it runs)."""
@@ -54,6 +73,7 @@ class IngestWorker:
         return done.wait(timeout)
 
     def stop(self) -> None:
+        self._stopping.set()
         for _ in self._threads:
             self._queue.put(None)
         for thread in self._threads:
@@ -69,6 +89,8 @@ class IngestWorker:
                 with self._lock:
                     self._queued.discard(image_id)
                 self.ingest.process(image_id)
+            except NotFound:
+                log.info("image %s was deleted before it was processed", image_id)
             except Exception:  # process() records failures itself; this guards the thread
                 log.exception("worker could not process %s", image_id)
             finally:

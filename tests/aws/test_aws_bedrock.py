@@ -30,7 +30,8 @@ from photos import photo
         ("WEBP", (1800, 1800), "webp"),
         ("JPEG", (800, 600), "jpeg"),
         ("PNG", (640, 480), "png"),
-        ("GIF", (640, 480), "jpeg"),  # a GIF is sent as its first frame (downscale's choice)
+        ("GIF", (640, 480), "gif"),
+        ("GIF", (2000, 1000), "gif"),  # resized: its first frame, still a GIF
     ],
 )
 def test_describer_sends_the_photo_in_its_real_format_at_most_1568px(bedrock, fmt, size, sent_format):

@@ -369,3 +369,21 @@ def test_retry_from_the_web_app_reannounces_the_photo_to_the_ingest_lambda(
     handler(event, None)
     assert fixed.repository.get(image.id).status == Status.INDEXED
     assert fixed.search.search("kitten napping on the couch")[0].image.id == image.id
+
+
+def test_a_redelivery_while_another_invocation_holds_the_photo_raises_to_retry_later(
+    s3, lambda_library, load_event
+):
+    # GIVEN an invocation that claimed the photo and then timed out (its row stays processing)
+    upload(s3, POSTED_KEY, photo(caption="a grey cat asleep on a red sofa"))
+    event = delivered(load_event("s3_object_created_post"), s3)
+    data, info = lambda_library.storage.read(POSTED_KEY)
+    image = lambda_library.ingest.register_stored(
+        POSTED_KEY, data, "cat.jpg", etag=info["ETag"].strip('"')
+    ).image
+    assert lambda_library.repository.claim(image.id) is not None
+
+    # WHEN Lambda retries the event within that claim's lease, it must not count as done
+    with pytest.raises(IngestFailed, match="still processing"):
+        handler(event, None)
+    assert lambda_library.repository.get(image.id).status == Status.PROCESSING

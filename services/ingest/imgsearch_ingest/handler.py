@@ -154,6 +154,10 @@ def ingest_object(library: Library, record: ObjectEvent) -> Outcome:
         image = library.ingest.process(image.id)
         if image.status == Status.FAILED:
             raise BackendError(f"processing {record.key} failed: {image.error}")
+        if image.status != Status.INDEXED:
+            # Another invocation holds it (or held it and timed out, until its lease runs out):
+            # raise, so Lambda's retry comes back later instead of the event counting as done.
+            raise BackendError(f"{record.key} is still {image.status.value} elsewhere; retry later")
     return Outcome(record.key, record.action, registered.outcome, image.id)
 
 

@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 from flask import abort, current_app
 
-from imgsearch.errors import ImgsearchError, NotFound
+from imgsearch.errors import Conflict, ImgsearchError, InvalidImage, NotFound
 from imgsearch.models import ImageRecord, Status
 
 if TYPE_CHECKING:
@@ -90,11 +90,15 @@ def accept_files(files: Iterable[FileStorage]) -> list[FileOutcome]:
     outcomes: list[FileOutcome] = []
     for upload in files:
         name = PurePath((upload.filename or "").replace("\\", "/")).name
-        data = upload.read()
+        # Read one byte past the limit, never a whole oversized part into memory.
+        limit = lib.settings.max_upload_bytes
+        data = upload.stream.read(limit + 1)
         if not name and not data:
             continue  # the empty part a browser sends when no file was chosen
         name = name or "upload"
         try:
+            if len(data) > limit:
+                raise InvalidImage.too_large(_part_size(upload, len(data)), limit)
             added = lib.ingest.add(data, name)
         except ImgsearchError as exc:
             outcomes.append(FileOutcome(name, "rejected", error=str(exc)))
@@ -110,33 +114,36 @@ def accept_files(files: Iterable[FileStorage]) -> list[FileOutcome]:
     return outcomes
 
 
-def retry_image(image_id: str) -> ImageRecord:
-    """Process a failed image again: queued for the worker, re-announced to the ingest Lambda on AWS,
-    or done here when there is neither.
+def _part_size(upload: FileStorage, read: int) -> int:
+    """The whole size of an uploaded part (werkzeug spools large ones to a seekable file)."""
+    try:
+        return max(upload.stream.seek(0, 2), read)
+    except (OSError, AttributeError, ValueError):
+        return read
 
-    Aborts 404 for an unknown id and 409 for an image that is not failed or pending.
+
+def retry_image(image_id: str) -> ImageRecord:
+    """Process a failed or stuck image again: queued for the worker, re-announced to the ingest
+    Lambda on AWS, or done here when there is neither.
+
+    Aborts 404 for an unknown id and 409 for an image that is indexed or being processed.
     """
     lib, queue = library(), worker()
-    image = image_or_404(image_id)
-    if image.status not in (Status.FAILED, Status.PENDING):
-        abort(
-            409,
-            description=f"Only failed or pending images can be retried; this one is {image.status.value}.",
-        )
-    if queue is None and lib.settings.storage == "s3":
-        # On AWS the ingest Lambda does the work: announce the stored photo to it again.
-        image.status, image.error = Status.PENDING, None
-        lib.repository.update(image)
-        lib.storage.touch(image.storage_key)
-        return image
-    if queue is None:
+    try:
+        image = lib.ingest.requeue(image_id)
+    except NotFound:
+        abort(404, description=f"No image with id {image_id}.")
+    except Conflict as exc:
+        abort(409, description=str(exc)[:1].upper() + str(exc)[1:] + ".")
+    if queue is not None:
+        queue.submit(image_id)
+    elif lib.settings.storage == "s3":
+        lib.storage.touch(image.storage_key)  # S3 tells the ingest Lambda about it again
+    else:
         try:
             return lib.ingest.retry(image_id)
         except NotFound:
             abort(404, description=f"No image with id {image_id}.")
-    image.status, image.error = Status.PENDING, None
-    lib.repository.update(image)
-    queue.submit(image_id)
     return image
 
 
@@ -193,12 +200,5 @@ def _check_cloud_file(item: Mapping[str, Any], filename: str, conf: Settings) ->
     if size == 0:
         return "the file is empty", fmt
     if size > conf.max_upload_bytes:
-        return (
-            f"the file is {_mb(size)}, over the {_mb(conf.max_upload_bytes)} limit for one photo",
-            fmt,
-        )
+        return str(InvalidImage.too_large(size, conf.max_upload_bytes)), fmt
     return None, fmt
-
-
-def _mb(n: int) -> str:
-    return f"{n / (1024 * 1024):.1f} MB"

@@ -24,12 +24,17 @@ def upgrade(engine: Engine) -> None:
     """Bring the schema to the newest revision; cheap when it already is."""
     if current_revision(engine) == HEAD:
         return  # skip importing Alembic on every start
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # before import: it logs as it loads
     from alembic import command
     from alembic.config import Config
 
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
-    logging.getLogger("alembic").setLevel(logging.WARNING)
-    with engine.begin() as conn:
-        config.attributes["connection"] = conn
-        command.upgrade(config, "head")
+    try:
+        with engine.begin() as conn:
+            config.attributes["connection"] = conn
+            command.upgrade(config, "head")
+    except Exception:
+        # Two processes starting on a new database race to create it; the loser finds it done.
+        if current_revision(engine) != HEAD:
+            raise

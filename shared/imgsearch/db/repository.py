@@ -11,17 +11,19 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
 from imgsearch.db.schema import ImageRow
-from imgsearch.errors import DuplicateImage
+from imgsearch.errors import DuplicateImage, LeaseLost, NotFound
 from imgsearch.models import ImageRecord, Status
 
-STALE_AFTER = timedelta(minutes=15)
+DEFAULT_LEASE = timedelta(minutes=5)
 
 
 class SqlImageRepository:
     """ImageRepository over a SQLAlchemy engine."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, lease: timedelta = DEFAULT_LEASE) -> None:
+        """lease: how long a claim holds before a silent worker's image counts as stuck."""
         self.engine = engine
+        self.lease = lease
         self._session = sessionmaker(engine, expire_on_commit=False)
 
     def add(self, record: ImageRecord) -> ImageRecord:
@@ -54,26 +56,65 @@ class SqlImageRepository:
     def by_key(self, storage_key: str) -> ImageRecord | None:
         return self._one(ImageRow.storage_key == storage_key)
 
-    def update(self, record: ImageRecord) -> ImageRecord:
+    def update(self, record: ImageRecord, lease: int | None = None) -> ImageRecord:
+        """Write a record back; never re-creates a deleted row.
+
+        With lease (the attempts number of a claim), the write happens only while that claim holds.
+        Raises NotFound (no such row), LeaseLost (the claim ended) or DuplicateImage.
+        """
         record.updated_at = _now()
-        with self._session.begin() as session:
-            session.merge(_to_row(record))
+        values = _to_row_values(record)
+        query = update(ImageRow).where(ImageRow.id == record.id)
+        if lease is not None:
+            query = query.where(ImageRow.status == Status.PROCESSING.value, ImageRow.attempts == lease)
+        try:
+            with self._session.begin() as session:
+                changed = session.execute(query.values(**values)).rowcount
+        except IntegrityError as exc:
+            raise DuplicateImage(str(exc.orig)) from None
+        if changed != 1:
+            if lease is not None:
+                raise LeaseLost(f"image {record.id} is no longer held by this worker")
+            raise NotFound(f"no image with id {record.id}")
         return record
+
+    def requeue(self, image_id: str) -> ImageRecord | None:
+        """Mark a failed or stuck (processing past its lease) image pending; None if it is neither."""
+        with self._session.begin() as session:
+            changed = session.execute(
+                update(ImageRow)
+                .where(ImageRow.id == image_id)
+                .where(self._failed_or_stuck())
+                .values(status=Status.PENDING.value, error=None, updated_at=_now())
+            ).rowcount
+            if changed != 1:
+                return None
+            row = session.get(ImageRow, image_id)
+            return _to_record(row) if row else None
+
+    def record_vectors(self, image_id: str, count: int, embedder: str) -> None:
+        """Note an image's fresh vectors (reindex), touching nothing else of the row."""
+        with self._session.begin() as session:
+            session.execute(
+                update(ImageRow)
+                .where(ImageRow.id == image_id)
+                .values(vector_count=count, embedder=embedder, indexed_at=_now(), updated_at=_now())
+            )
+
+    def _failed_or_stuck(self):
+        return or_(
+            ImageRow.status == Status.FAILED.value,
+            (ImageRow.status == Status.PROCESSING.value) & (ImageRow.updated_at < _now() - self.lease),
+        )
 
     def claim(self, image_id: str) -> ImageRecord | None:
         """Atomically move an image to processing if it is pending, failed, or stuck processing."""
         now = _now()
-        stale = now - STALE_AFTER
         with self._session.begin() as session:
             result = session.execute(
                 update(ImageRow)
                 .where(ImageRow.id == image_id)
-                .where(
-                    or_(
-                        ImageRow.status.in_([Status.PENDING.value, Status.FAILED.value]),
-                        (ImageRow.status == Status.PROCESSING.value) & (ImageRow.updated_at < stale),
-                    )
-                )
+                .where(or_(ImageRow.status == Status.PENDING.value, self._failed_or_stuck()))
                 .values(
                     status=Status.PROCESSING.value,
                     attempts=ImageRow.attempts + 1,
@@ -170,10 +211,15 @@ _FIELDS = [
 ]
 
 
-def _to_row(record: ImageRecord) -> ImageRow:
+def _to_row_values(record: ImageRecord) -> dict:
     values = {name: getattr(record, name) for name in _FIELDS}
     values["details"] = values["details"] or {}
-    return ImageRow(status=record.status.value, **values)
+    values["status"] = record.status.value
+    return values
+
+
+def _to_row(record: ImageRecord) -> ImageRow:
+    return ImageRow(**_to_row_values(record))
 
 
 def _to_record(row: ImageRow) -> ImageRecord:

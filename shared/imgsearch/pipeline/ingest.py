@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import PurePath
 
-from imgsearch.errors import DuplicateImage, InvalidImage, NotFound
+from imgsearch.errors import Conflict, DuplicateImage, InvalidImage, LeaseLost, NotFound
 from imgsearch.models import ImageRecord, Status, VectorRecord, vector_id
-from imgsearch.pipeline.chunks import description_chunks
+from imgsearch.pipeline.chunks import MAX_CHUNKS, description_chunks
 from imgsearch.ports import Describer, Embedder, ImageRepository, Storage, VectorIndex
 
 log = logging.getLogger(__name__)
@@ -125,6 +125,9 @@ class IngestService:
             if winner is None:
                 raise
             return Added(winner, created=False)
+        except BaseException:
+            self.storage.delete(key)  # no row points at it: do not leave it behind
+            raise
         return Added(record, created=True)
 
     def register_stored(
@@ -149,11 +152,7 @@ class IngestService:
         digest = hashlib.sha256(data).hexdigest()
         try:
             if size is not None and size > len(data) and size > self.limits.max_bytes:
-                mb = 1024 * 1024
-                raise InvalidImage(
-                    f"the file is {size / mb:.1f} MB, over the {self.limits.max_bytes / mb:.1f} MB "
-                    "limit for one photo"
-                )
+                raise InvalidImage.too_large(size, self.limits.max_bytes)
             info = validate_photo(
                 data,
                 max_bytes=self.limits.max_bytes,
@@ -185,7 +184,11 @@ class IngestService:
             existing.size_bytes = len(data)
             existing.width, existing.height = info.width, info.height
             existing.source_etag = etag
+            if existing.thumbnail_key:
+                self.storage.delete(existing.thumbnail_key)
+            self._remove_vectors(existing.id)
             existing.thumbnail_key = None
+            existing.description, existing.details, existing.vector_count = None, {}, 0
             existing.status, existing.error = Status.PENDING, None
             return Registered(self.repository.update(existing), "changed")
         record = ImageRecord(
@@ -234,9 +237,8 @@ class IngestService:
         )
         if existing is not None:
             # The key held a photo before: its vectors and thumbnail no longer show what is stored.
-            if existing.vector_count:
-                self.index.delete([vector_id(existing.id, n) for n in range(existing.vector_count)])
-                record.vector_count = 0
+            self._remove_vectors(existing.id)
+            record.vector_count = 0
             if existing.thumbnail_key:
                 self.storage.delete(existing.thumbnail_key)
                 record.thumbnail_key = None
@@ -258,27 +260,34 @@ class IngestService:
     # ------------------------------------------------------------------ process
 
     def process(self, image_id: str) -> ImageRecord:
-        """Thumbnail, describe, embed and index a stored image; a failure is recorded, not lost.
+        """Thumbnail, describe, embed and index a stored image; a failure is recorded on the image.
 
-        Returns the image as it ends up (indexed, or failed with its error). An image another
-        worker is already processing is returned unchanged.
+        Returns the image as it ends up (indexed, or failed with its error). An image another worker
+        holds is returned as it is. Raises NotFound if the image is deleted (even while processing,
+        in which case what this call wrote is removed again).
         """
         record = self.repository.claim(image_id)
         if record is None:
             current = self.repository.get(image_id)
             if current is None:
-                raise NotFound(image_id)
+                raise NotFound(f"no image with id {image_id}")
             return current
+        lease = record.attempts  # our claim; writes made after losing it change nothing
         try:
-            self._process(record)
+            self._process(record, lease)
+            return record
+        except LeaseLost:
+            return self._lost(record)
         except Exception as exc:  # every failure is kept on the image, to be retried
             log.warning("ingest of %s (%s) failed: %s", record.id, record.filename, exc, exc_info=True)
             record.status = Status.FAILED
             record.error = describe_error(exc)
-            return self.repository.update(record)
-        return record
+            try:
+                return self.repository.update(record, lease=lease)
+            except LeaseLost:
+                return self._lost(record)
 
-    def _process(self, record: ImageRecord) -> None:
+    def _process(self, record: ImageRecord, lease: int) -> None:
         from imgsearch import metadata
         from imgsearch.photos import make_thumbnail
 
@@ -293,73 +302,97 @@ class IngestService:
         record.description = "\n".join(line for line in lines if line and line.strip())
         record.details = {**facts, **seen.details, "describer": self.describer.name}
         record.taken_at = metadata.taken_at(facts)
-        self.repository.update(record)  # the description is kept even if embedding fails below
-        self._index(record)
+        self.repository.update(record, lease=lease)  # the description is kept if embedding fails
+        count = self._write_vectors({record.id: record.description or ""})[record.id]
+        record.vector_count = count
+        record.embedder = self.embedder.name
         record.status = Status.INDEXED
         record.error = None
         record.indexed_at = datetime.now(UTC)
-        self.repository.update(record)
+        self.repository.update(record, lease=lease)
 
-    def _index(self, record: ImageRecord) -> None:
-        chunks = description_chunks(record.description or "", self.embedder.max_chars)
-        vectors = self.embedder.embed_documents(chunks) if chunks else []
+    def _lost(self, record: ImageRecord) -> ImageRecord:
+        """Our claim ended while we worked: deleted (undo our writes) or taken over (leave it be)."""
+        current = self.repository.get(record.id)
+        if current is None:
+            self._remove_vectors(record.id)
+            if record.thumbnail_key:
+                self.storage.delete(record.thumbnail_key)
+            raise NotFound(f"image {record.id} was deleted while it was being processed")
+        return current
+
+    def _write_vectors(self, descriptions: dict[str, str]) -> dict[str, int]:
+        """Embed and index each image's description chunks, replacing what it had; chunk counts back."""
+        owners: list[tuple[str, int]] = []
+        texts: list[str] = []
+        for image_id, description in descriptions.items():
+            chunks = description_chunks(description, self.embedder.max_chars)
+            owners.extend((image_id, n) for n in range(len(chunks)))
+            texts.extend(chunks)
+        vectors = self.embedder.embed_documents(texts) if texts else []
         records = [
-            VectorRecord(vector_id(record.id, n), record.id, n, values, self.embedder.name)
-            for n, values in enumerate(vectors)
+            VectorRecord(vector_id(image_id, n), image_id, n, values, self.embedder.name)
+            for (image_id, n), values in zip(owners, vectors, strict=True)
         ]
         self.index.upsert(records)
-        stale = [vector_id(record.id, n) for n in range(len(records), record.vector_count)]
-        self.index.delete(stale)
-        record.vector_count = len(records)
-        record.embedder = self.embedder.name
+        counts = dict.fromkeys(descriptions, 0)
+        for image_id, _ in owners:
+            counts[image_id] += 1
+        # Chunks past the new count belong to an older, longer description.
+        self.index.delete([vector_id(i, n) for i, count in counts.items() for n in range(count, MAX_CHUNKS)])
+        return counts
+
+    def _remove_vectors(self, image_id: str) -> None:
+        # Vector ids are the image id and a chunk number below MAX_CHUNKS: this finds them all.
+        self.index.delete([vector_id(image_id, n) for n in range(MAX_CHUNKS)])
 
     # ------------------------------------------------------------------ retry, delete, reindex
 
     def retry(self, image_id: str) -> ImageRecord:
-        """Process a failed (or pending) image again."""
+        """Process a failed, pending or stuck image again, here and now (see process)."""
         return self.process(image_id)
+
+    def requeue(self, image_id: str) -> ImageRecord:
+        """Mark a failed or stuck image pending, for a worker (or the ingest Lambda) to take.
+
+        Raises NotFound, or Conflict when the image is indexed or being processed right now.
+        """
+        record = self.repository.requeue(image_id)
+        if record is not None:
+            return record
+        current = self.repository.get(image_id)
+        if current is None:
+            raise NotFound(f"no image with id {image_id}")
+        if current.status == Status.PENDING:
+            return current
+        raise Conflict(f"only failed or stuck images can be retried; this one is {current.status.value}")
 
     def delete(self, image_id: str) -> ImageRecord:
         """Remove an image's vectors, files and row, in that order, so search never shows a ghost."""
         record = self.repository.get(image_id)
         if record is None:
-            raise NotFound(image_id)
-        self.index.delete([vector_id(record.id, n) for n in range(max(record.vector_count, 1))])
+            raise NotFound(f"no image with id {image_id}")
+        self._remove_vectors(record.id)
         for key in (record.thumbnail_key, record.storage_key):
             if key:
                 self.storage.delete(key)
         self.repository.delete(image_id)
+        # A worker that was processing it notices at its next write and removes what it wrote.
         return record
 
     def reindex(self, progress: Callable[[int], None] | None = None, batch_size: int = 64) -> int:
-        """Rebuild every vector from the stored descriptions; returns how many images were indexed."""
+        """Rebuild the vectors of every indexed image from its stored description; returns the count.
+
+        Idempotent: vector ids derive from image ids, so running it twice gives the same index.
+        Failed images are left to retry (their description may not match what is stored).
+        """
         done = 0
         for batch in self.repository.iter_described(batch_size):
-            texts: list[str] = []
-            owners: list[tuple[ImageRecord, int]] = []
-            for record in batch:
-                chunks = description_chunks(record.description or "", self.embedder.max_chars)
-                owners.extend((record, n) for n in range(len(chunks)))
-                texts.extend(chunks)
-            vectors = self.embedder.embed_documents(texts) if texts else []
-            by_image: dict[str, list[VectorRecord]] = {}
-            for (record, n), values in zip(owners, vectors, strict=True):
-                by_image.setdefault(record.id, []).append(
-                    VectorRecord(vector_id(record.id, n), record.id, n, values, self.embedder.name)
-                )
-            self.index.upsert([v for vs in by_image.values() for v in vs])
-            now = datetime.now(UTC)
-            for record in batch:
-                fresh = len(by_image.get(record.id, []))
-                self.index.delete([vector_id(record.id, n) for n in range(fresh, record.vector_count)])
-                record.vector_count = fresh
-                record.embedder = self.embedder.name
-                if record.status in (Status.FAILED, Status.PENDING) and fresh:
-                    record.status, record.error = Status.INDEXED, None
-                if record.status == Status.INDEXED:
-                    record.indexed_at = now
-                self.repository.update(record)
-            done += len(batch)
+            indexed = {r.id: r.description or "" for r in batch if r.status == Status.INDEXED}
+            counts = self._write_vectors(indexed)
+            for image_id, count in counts.items():
+                self.repository.record_vectors(image_id, count, self.embedder.name)
+            done += len(indexed)
             if progress:
                 progress(len(batch))
         return done

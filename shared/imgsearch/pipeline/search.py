@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from imgsearch.models import SearchResult, Status
+from imgsearch.models import SearchResult, Status, VectorMatch
 from imgsearch.pipeline.chunks import description_chunks
 from imgsearch.ports import Embedder, ImageRepository, VectorIndex
 
 MAX_LIMIT = 100
 MAX_QUERY_CHARS = 500
 CANDIDATES_PER_RESULT = 8
+MAX_CANDIDATES = 1000  # Pinecone's top_k ceiling
 
 
 class SearchService:
@@ -26,7 +27,15 @@ class SearchService:
         if not query:
             return []
         vector = self.embedder.embed_query(query)
-        matches = self.index.query(vector, top_k=limit * CANDIDATES_PER_RESULT + 20)
+        top_k = limit * CANDIDATES_PER_RESULT + 20
+        while True:
+            matches = self.index.query(vector, top_k=top_k)
+            results = self._rank(matches, limit)
+            if len(results) >= limit or len(matches) < top_k or top_k >= MAX_CANDIDATES:
+                return results
+            top_k = min(top_k * 4, MAX_CANDIDATES)  # a few images held most of the chunks found
+
+    def _rank(self, matches: list[VectorMatch], limit: int) -> list[SearchResult]:
         best: dict[str, tuple[float, int]] = {}
         best_line: dict[str, tuple[float, int]] = {}
         for match in matches:
@@ -37,7 +46,7 @@ class SearchService:
             ):
                 best_line[match.image_id] = (match.score, match.chunk)
         ranked = sorted(best.items(), key=lambda item: item[1][0], reverse=True)
-        records = self.repository.get_many([image_id for image_id, _ in ranked[: limit * 2]])
+        records = self.repository.get_many([image_id for image_id, _ in ranked])
         results: list[SearchResult] = []
         for image_id, (score, _chunk) in ranked:
             record = records.get(image_id)
