@@ -16,7 +16,7 @@ PACKAGES := shared/pyproject.toml services/web/pyproject.toml services/ingest/py
         package deploy destroy tf-fmt clean
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
 $(INSTALLED): $(PACKAGES) requirements/constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -63,3 +63,5 @@ reindex: $(INSTALLED) ## rebuild every vector from the stored descriptions
 
 clean: ## remove build output (keeps .venv and data/)
 	rm -rf build dist .pytest_cache .ruff_cache
+
+include make/aws.mk

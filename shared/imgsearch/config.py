@@ -79,6 +79,7 @@ class Settings:
     # SSM SecureString parameter names holding secrets in the cloud.
     ssm_database_url_param: str = ""
     ssm_pinecone_api_key_param: str = ""
+    ssm_secret_key_param: str = ""  # the web app's session key
 
     # Any OpenAI-compatible vision endpoint (vLLM, Ollama, OpenAI).
     openai_base_url: str = ""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import tempfile
@@ -178,3 +179,151 @@ def test_cloud_upload_goes_from_the_browser_straight_to_s3(
     assert head["ContentType"] == "image/jpeg"
     assert head["Metadata"] == {"filename": "cat.jpg"}
     assert s3.get_object(Bucket="photos", Key=stored["Key"])["Body"].read() == cat_jpeg
+
+
+def record_upload_bodies(app) -> list[bytes]:
+    """Keep the body of every POST the app receives (Chromium does not show a File's bytes to Playwright)."""
+    bodies: list[bytes] = []
+    wsgi_app = app.wsgi_app
+
+    def recording(environ, start_response):
+        if environ["REQUEST_METHOD"] == "POST":
+            body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+            bodies.append(body)
+            environ["wsgi.input"] = io.BytesIO(body)
+        return wsgi_app(environ, start_response)
+
+    app.wsgi_app = recording
+    return bodies
+
+
+def test_local_upload_goes_in_batches_the_server_accepts(browser, make_app, web_settings):
+    # 10 KB per photo and about three small photos per request: seven photos need several requests.
+    settings = web_settings.with_overrides(max_upload_mb=0.01)
+    app = make_app({"MAX_CONTENT_LENGTH": 12 * 1024}, settings=settings)
+    bodies = record_upload_bodies(app)
+    good = {
+        f"photo-{n}.jpg": photo(size=(320, 240), colour=(30 * n, 90, 160), patch=(230, 230, 230), seed=n + 1)
+        for n in range(7)
+    }
+    files = [{"name": name, "mimeType": "image/jpeg", "buffer": data} for name, data in good.items()]
+    files.insert(2, {"name": "huge.jpg", "mimeType": "image/jpeg", "buffer": os.urandom(16 * 1024)})
+    files.insert(5, {"name": "notes.txt", "mimeType": "text/plain", "buffer": b"not an image"})
+
+    page = browser.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    posts = []
+    page.on("request", lambda request: request.method == "POST" and posts.append(request))
+    statuses: list[int] = []
+    page.on("response", lambda reply: reply.request.method == "POST" and statuses.append(reply.status))
+
+    with serving(app) as url:
+        page.goto(f"{url}/upload")
+        form = page.locator("form[data-upload]")
+        assert form.get_attribute("data-max-bytes") == str(12 * 1024)
+        assert form.get_attribute("data-max-file-bytes") == str(settings.max_upload_bytes)
+        page.get_by_label("Choose photos").set_input_files(files)
+        assert page.locator(".file-row").count() == 9
+        page.get_by_role("button", name="Upload").click()
+        page.get_by_text("7 of 9 photos added, 2 refused.").wait_for()
+        assert page.url == f"{url}/upload"  # the outcome is shown here, not after a navigation
+
+    assert len(posts) >= 3
+    assert all(post.url == f"{url}/upload" for post in posts)
+    assert all(status < 400 for status in statuses), statuses
+    assert len(bodies) == len(posts)
+    assert all(len(body) <= 12 * 1024 for body in bodies)
+    assert not any(b"huge.jpg" in body for body in bodies)  # refused in the page, never sent
+
+    rows = {
+        row.locator(".file-name").inner_text(): (
+            row.get_attribute("data-state"),
+            row.locator(".file-state").inner_text(),
+        )
+        for row in page.locator(".file-row").all()
+    }
+    too_big = "the file is 16 KB, over the 10 KB limit for one photo; not sent"
+    assert rows.pop("huge.jpg") == ("error", too_big)
+    state, reason = rows.pop("notes.txt")
+    assert state == "error"
+    assert "not an image" in reason
+    assert rows == {name: ("done", "added") for name in good}
+
+    assert app.extensions["imgsearch_worker"].join(timeout=60)
+    library = app.extensions["imgsearch"]
+    stored = library.repository.list(offset=0, limit=100)
+    assert sorted(image.filename for image in stored) == sorted(good)
+    assert {image.status.value for image in stored} == {"indexed"}
+    assert errors == []
+
+
+def test_photos_dropped_on_the_drop_zone_are_uploaded(browser, live_url, app, cat_jpeg, bike_png):
+    page = browser.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(f"{live_url}/upload")
+
+    # A real drop: a DataTransfer holding File objects, dispatched on the drop zone like a browser would.
+    page.evaluate(
+        """files => {
+            const transfer = new DataTransfer();
+            for (const {name, type, bytes} of files) {
+                transfer.items.add(new File([new Uint8Array(bytes)], name, {type}));
+            }
+            const zone = document.querySelector('[data-dropzone]');
+            for (const type of ['dragenter', 'dragover', 'drop']) {
+                const init = {dataTransfer: transfer, bubbles: true, cancelable: true};
+                zone.dispatchEvent(new DragEvent(type, init));
+            }
+        }""",
+        [
+            {"name": "cat.jpg", "type": "image/jpeg", "bytes": list(cat_jpeg)},
+            {"name": "bike.png", "type": "image/png", "bytes": list(bike_png)},
+        ],
+    )
+    assert page.locator(".file-name").all_inner_texts() == ["cat.jpg", "bike.png"]
+    assert page.get_by_text("2 photos chosen.").is_visible()
+    assert page.get_by_label("Choose photos").evaluate("input => input.files.length") == 2
+    page.get_by_role("button", name="Upload").click()
+
+    page.wait_for_url(f"{live_url}/")
+    assert page.get_by_text("2 photos added.").is_visible()
+    assert app.extensions["imgsearch_worker"].join(timeout=60)
+    stored = app.extensions["imgsearch"].repository.list(offset=0, limit=10)
+    assert sorted(image.filename for image in stored) == ["bike.png", "cat.jpg"]
+    assert {image.status.value for image in stored} == {"indexed"}
+    assert errors == []
+
+
+def test_every_file_of_a_batched_upload_gets_its_own_outcome(browser, make_app, web_settings):
+    # Thirteen refusals among seventeen files: more than the upload view's answer lists (ten), so
+    # the page sends smaller batches and still shows each file's own outcome.
+    app = make_app(settings=web_settings.with_overrides(max_upload_mb=0.01))
+    bodies = record_upload_bodies(app)
+    kinds = ["jpg", "txt", "txt", "jpg"] + ["txt"] * 8 + ["jpg", "txt", "txt", "jpg"]
+    files = [{"name": "big.jpg", "mimeType": "image/jpeg", "buffer": os.urandom(20_000)}]
+    for n, kind in enumerate(kinds):
+        if kind == "jpg":
+            data = photo(size=(64, 48), seed=n + 1)
+            files.append({"name": f"{n}.jpg", "mimeType": "image/jpeg", "buffer": data})
+        else:
+            files.append({"name": f"{n}.txt", "mimeType": "text/plain", "buffer": b"text %d" % n})
+    page = browser.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+
+    with serving(app) as url:
+        page.goto(f"{url}/upload")
+        page.get_by_label("Choose photos").set_input_files(files)
+        page.get_by_role("button", name="Upload").click()
+        page.get_by_text("4 of 17 photos added, 13 refused.").wait_for()
+
+    assert len(bodies) == 2
+    states = page.locator(".file-row").evaluate_all(
+        "rows => rows.map(row => [row.dataset.state, row.querySelector('.file-state').textContent])"
+    )
+    assert states[0] == ["error", "the file is 20 KB, over the 10 KB limit for one photo; not sent"]
+    not_an_image = "not an image (its contents are not a format we can read)"
+    assert states[1:] == [["done", "added"] if kind == "jpg" else ["error", not_an_image] for kind in kinds]

@@ -162,3 +162,10 @@ def test_photos_in_s3_are_shown_through_presigned_urls(cloud, cloud_app, aws, ca
     assert location.path == f"/{image.storage_key}"
     assert "X-Amz-Signature=" in location.query
     assert requests.get(response.headers["Location"], timeout=10).content == cat_jpeg
+
+
+def test_the_session_key_comes_from_its_ssm_parameter(aws, make_app, cloud_settings):
+    ssm = boto3.client("ssm", region_name="us-east-1")
+    ssm.put_parameter(Name="/imgsearch/web-secret-key", Value="k" * 48, Type="SecureString")
+    app = make_app(settings=cloud_settings.with_overrides(ssm_secret_key_param="/imgsearch/web-secret-key"))
+    assert app.secret_key == "k" * 48

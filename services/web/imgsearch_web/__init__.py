@@ -48,7 +48,7 @@ def create_app(
 
     app = Flask(__name__)
     app.config.update(
-        SECRET_KEY=settings.secret_key or secrets.token_hex(32),
+        SECRET_KEY=_secret_key(settings, library) or secrets.token_hex(32),
         MAX_CONTENT_LENGTH=settings.max_upload_bytes * FILES_PER_REQUEST + 1024 * 1024,
         START_WORKER=True,
     )
@@ -71,3 +71,12 @@ def create_app(
         app.register_blueprint(module.bp)
     app.add_url_rule("/healthz", "healthz", lambda: {"status": "ok", "storage": settings.storage})
     return app
+
+
+def _secret_key(settings: Settings, library: Library) -> str:
+    """The session key: from settings, else from its SSM parameter (on AWS); empty means make one."""
+    if settings.secret_key:
+        return settings.secret_key
+    if settings.ssm_secret_key_param:
+        return library.aws.secret(settings.ssm_secret_key_param)
+    return ""

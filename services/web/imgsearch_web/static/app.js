@@ -1,9 +1,13 @@
-/* imgsearch: live status in the gallery, drag-and-drop uploads, direct-to-S3 uploads with progress,
-   confirmation before deleting. No framework; every feature also works without this file. */
+/* imgsearch: live status in the gallery, drag-and-drop uploads, local uploads in batches the server
+   accepts, direct-to-S3 uploads with progress, confirmation before deleting. No framework; every
+   feature also works without this file. */
 (function () {
   "use strict";
 
   var POLL_MS = 1500;
+  // The upload page's answer names at most this many refused files (MAX_FLASHED_ERRORS in upload.py):
+  // batches no bigger than this get a reason for every refusal.
+  var REASONS_PER_ANSWER = 10;
   var BUSY = { pending: true, processing: true };
 
   function announce(text) {
@@ -121,7 +125,7 @@
         list.appendChild(row);
         return { file: file, row: row, state: state };
       });
-      summary.textContent = rows.length ? rows.length + " photo" + (rows.length === 1 ? "" : "s") + " chosen." : "";
+      summary.textContent = rows.length ? plural(rows.length, "photo") + " chosen." : "";
     }
 
     input.addEventListener("change", showFiles);
@@ -155,10 +159,197 @@
         uploadToCloud(form, rows, summary, button);
         return;
       }
+      var plan = planBatches(form, rows);
+      if (plan.refused.length || plan.batches.length > 1) {
+        // More than one request can carry, or files the server would refuse: send batch by batch.
+        event.preventDefault();
+        uploadInBatches(form, rows, plan, summary, button, input);
+        return;
+      }
+      // One request carries it all: the ordinary form post, and the gallery with the outcome.
       button.disabled = true;
       button.textContent = "Uploading…";
-      summary.textContent = "Uploading " + rows.length + " photo" + (rows.length === 1 ? "" : "s") + "…";
+      summary.textContent = "Uploading " + plural(rows.length, "photo") + "…";
     });
+  }
+
+  function plural(n, word) {
+    return n + " " + word + (n === 1 ? "" : "s");
+  }
+
+  function numberAttr(element, name) {
+    var value = parseFloat(element.getAttribute(name));
+    return value > 0 ? value : Infinity;
+  }
+
+  /* Room a file takes in a multipart body besides its bytes: boundary and part headers. */
+  function partOverhead(file) {
+    return 256 + 3 * file.name.length + file.type.length;
+  }
+
+  /* Group the files (in order) into requests the server takes: at most data-max-files files (and
+     REASONS_PER_ANSWER) and data-max-bytes bytes each. A file over data-max-file-bytes, or too big
+     for any request, is refused here and never sent. */
+  function planBatches(form, rows) {
+    var maxFiles = Math.min(numberAttr(form, "data-max-files"), REASONS_PER_ANSWER);
+    var maxBytes = numberAttr(form, "data-max-bytes");
+    var maxFileBytes = numberAttr(form, "data-max-file-bytes");
+    var budget = maxBytes - 1024; // the closing boundary and the request's own headers
+    var refused = [];
+    var batches = [];
+    var batch = [];
+    var used = 0;
+    rows.forEach(function (entry) {
+      var file = entry.file;
+      var cost = file.size + partOverhead(file);
+      if (file.size > maxFileBytes) {
+        refused.push({ entry: entry, reason: "the file is " + formatSize(file.size) + ", over the " +
+          formatSize(maxFileBytes) + " limit for one photo; not sent" });
+        return;
+      }
+      if (cost > budget) {
+        refused.push({ entry: entry, reason: "the file is " + formatSize(file.size) +
+          ", too large to send in one request; not sent" });
+        return;
+      }
+      if (batch.length && (batch.length >= maxFiles || used + cost > budget)) {
+        batches.push(batch);
+        batch = [];
+        used = 0;
+      }
+      batch.push(entry);
+      used += cost;
+    });
+    if (batch.length) batches.push(batch);
+    return { refused: refused, batches: batches };
+  }
+
+  function uploadInBatches(form, rows, plan, summary, button, input) {
+    var url = form.getAttribute("action");
+    var added = 0;
+    var unsure = 0;
+    var failed = plan.refused.length;
+    var done = plan.refused.length;
+    button.disabled = true;
+    plan.refused.forEach(function (refusal) { setState(refusal.entry, refusal.reason, "error"); });
+    plan.batches.forEach(function (batch) {
+      batch.forEach(function (entry) { setState(entry, "waiting", "waiting"); });
+    });
+
+    function progress() {
+      summary.textContent = "Uploading: " + done + " of " + plural(rows.length, "photo") + " done…";
+    }
+
+    function finish() {
+      summary.textContent = added + " of " + plural(rows.length, "photo") + " added" +
+        (failed ? ", " + failed + " refused" : "") +
+        (unsure ? ", " + unsure + " not known (see the gallery)." : ".") +
+        (added ? " They appear in the gallery once they are processed." : "");
+      if (added) {
+        var link = document.createElement("a");
+        link.href = form.getAttribute("data-gallery-url");
+        link.textContent = "Go to the gallery";
+        summary.append(" ", link);
+      }
+      input.value = ""; // the outcome stays listed; choosing again starts afresh
+      button.disabled = false;
+    }
+
+    var chain = Promise.resolve();
+    plan.batches.forEach(function (batch) {
+      chain = chain.then(function () {
+        progress();
+        batch.forEach(function (entry) { setState(entry, "uploading…", "busy"); });
+        return postBatch(url, batch).then(function (outcomes) {
+          outcomes.forEach(function (outcome, n) {
+            setState(batch[n], outcome.text, outcome.kind);
+            if (outcome.kind === "done") added += 1;
+            else if (outcome.kind === "unknown") unsure += 1;
+            else failed += 1;
+          });
+          done += batch.length;
+        });
+      });
+    });
+    chain.then(finish, function (error) {
+      summary.textContent = error.message;
+      button.disabled = false;
+    });
+  }
+
+  /* POST one batch the way the form does; the page the server answers with (after its redirect)
+     says in its flash messages what became of each file. */
+  function postBatch(url, batch) {
+    var data = new FormData();
+    batch.forEach(function (entry) { data.append("files", entry.file, entry.file.name); });
+    return fetch(url, { method: "POST", body: data, credentials: "same-origin" })
+      .then(function (response) {
+        return response.text().then(function (html) { return readOutcomes(response, html, batch); });
+      })
+      .catch(function () {
+        return batch.map(function () { return { kind: "error", text: "network error; not sent" }; });
+      });
+  }
+
+  /* The name the server reports a file by: the last part of its name, "upload" when it has none. */
+  function serverName(file) {
+    return file.name.replace(/\\/g, "/").split("/").pop() || "upload";
+  }
+
+  function readOutcomes(response, html, batch) {
+    var page = new DOMParser().parseFromString(html, "text/html");
+    function texts(selector) {
+      return Array.prototype.map.call(page.querySelectorAll(selector), function (node) {
+        return node.textContent.trim();
+      });
+    }
+    if (!response.ok) {
+      var problem = texts(".flash-error")[0] || "the server refused the upload (" + response.status + ")";
+      return batch.map(function () { return { kind: "error", text: problem }; });
+    }
+    var outcomes = batch.map(function () { return null; });
+    // "name: reason" for each refused file, in the order they were sent (the first few of them).
+    var unexplained = [];
+    var from = 0;
+    var lastRefused = -1;
+    texts(".flashes .flash-error").forEach(function (message) {
+      for (var n = from; n < batch.length; n += 1) {
+        var prefix = serverName(batch[n].file) + ": ";
+        if (message.indexOf(prefix) === 0) {
+          outcomes[n] = { kind: "error", text: message.slice(prefix.length) };
+          from = n + 1;
+          lastRefused = n;
+          return;
+        }
+      }
+      unexplained.push(message);
+    });
+    var addedText = texts(".flashes .flash-success").join(" ");
+    var match = /(\d+) photos? added/.exec(addedText);
+    var addedCount = match ? parseInt(match[1], 10) : 0;
+    var rest = [];
+    outcomes.forEach(function (outcome, n) { if (!outcome) rest.push(n); });
+    if (!unexplained.length || addedCount === rest.length) {
+      rest.forEach(function (n) { outcomes[n] = { kind: "done", text: "added" }; });
+      return outcomes;
+    }
+    // More refusals than the page lists: the files before the last one listed were all added.
+    var after = rest.filter(function (n) {
+      if (n < lastRefused) {
+        outcomes[n] = { kind: "done", text: "added" };
+        addedCount -= 1;
+        return false;
+      }
+      return true;
+    });
+    after.forEach(function (n) {
+      outcomes[n] = addedCount <= 0
+        ? { kind: "error", text: "refused (" + unexplained.join(" ") + ")" }
+        : addedCount >= after.length
+          ? { kind: "done", text: "added" }
+          : { kind: "unknown", text: "added or refused: see the gallery" };
+    });
+    return outcomes;
   }
 
   function setState(entry, text, kind) {

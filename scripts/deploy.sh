@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Apply (or destroy) the Terraform stack in terraform/ and print the site's URL.
+#
+#   scripts/deploy.sh [apply|destroy]
+#
+# Environment:
+#   AWS_ENDPOINT_URL  deploy to an emulator at this URL (moto server, LocalStack) instead of AWS;
+#                     dummy credentials and secrets are filled in, and the state is kept in the
+#                     "emulator" workspace so it never mixes with the real stack's.
+#   TF_PLUGIN_DIR     install providers from this local mirror (offline machines).
+#   LAMBDA_RUNTIME, LAMBDA_ARCH   what the zips were built for (defaults python3.12, arm64).
+#   AUTO_APPROVE=1    destroy real AWS resources without asking.
+# Settings and secrets come from terraform/terraform.tfvars when it exists (Terraform reads it itself).
+set -euo pipefail
+
+action=${1:-apply}
+cd "$(dirname "$0")/.."
+terraform=${TERRAFORM:-terraform}
+tf() { "$terraform" -chdir=terraform "$@"; }
+
+if ! command -v "$terraform" >/dev/null; then
+    echo "deploy: $terraform is not installed (https://developer.hashicorp.com/terraform/install)" >&2
+    exit 1
+fi
+
+export TF_IN_AUTOMATION=1
+export TF_VAR_lambda_runtime=${LAMBDA_RUNTIME:-python3.12}
+export TF_VAR_lambda_architecture=${LAMBDA_ARCH:-arm64}
+
+workspace=default
+if [[ -n ${AWS_ENDPOINT_URL:-} ]]; then
+    workspace=emulator
+    export TF_VAR_aws_endpoint_url=$AWS_ENDPOINT_URL
+    export AWS_ACCESS_KEY_ID=${AWS_ACCESS_KEY_ID:-test}
+    export AWS_SECRET_ACCESS_KEY=${AWS_SECRET_ACCESS_KEY:-test}
+    export TF_VAR_force_destroy_bucket=${TF_VAR_force_destroy_bucket:-true}
+fi
+
+init_args=(-input=false)
+if [[ -n ${TF_PLUGIN_DIR:-} ]]; then
+    init_args+=("-plugin-dir=$(cd "$TF_PLUGIN_DIR" && pwd)")
+fi
+tf init "${init_args[@]}" >/dev/null
+tf workspace select -or-create "$workspace" >/dev/null
+
+case $action in
+    apply)
+        for zip in build/ingest.zip build/web.zip; do
+            [[ -f $zip ]] || { echo "deploy: $zip is missing: run make package" >&2; exit 1; }
+        done
+        tf apply -input=false -auto-approve
+        echo
+        echo "site: $(tf output -raw site_url)"
+        ;;
+    destroy)
+        approve=()
+        if [[ $workspace == emulator || ${AUTO_APPROVE:-} == 1 ]]; then
+            approve=(-auto-approve)
+        fi
+        # The zips are only read by apply; placeholders let a destroy run from a clean checkout.
+        [[ -f build/ingest.zip ]] || export TF_VAR_ingest_zip_path=$PWD/scripts/deploy.sh
+        [[ -f build/web.zip ]] || export TF_VAR_web_zip_path=$PWD/scripts/deploy.sh
+        tf destroy -input=false ${approve[@]+"${approve[@]}"}  # this form survives set -u on bash 3 (macOS)
+        ;;
+    *)
+        echo "usage: scripts/deploy.sh [apply|destroy]" >&2
+        exit 2
+        ;;
+esac
