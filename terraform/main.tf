@@ -27,6 +27,9 @@ locals {
       IMGSEARCH_AWS_REGION                 = local.region
       IMGSEARCH_SSM_DATABASE_URL_PARAM     = local.ssm_names.database_url
       IMGSEARCH_SSM_PINECONE_API_KEY_PARAM = local.ssm_names.pinecone_api_key
+      # A claim on a photo lasts as long as an ingest invocation may run, so Lambda's retry of a
+      # timed-out invocation can take the photo over.
+      IMGSEARCH_PROCESSING_LEASE_S = tostring(var.ingest_timeout)
       # /var/task is read-only; anything the app writes locally goes to Lambda's scratch space.
       IMGSEARCH_DATA_DIR = "/tmp/imgsearch"
     },

@@ -81,6 +81,7 @@ def test_functions_get_parameter_names_not_values(plan):
         variables = resource["values"]["environment"][0]["variables"]
         assert variables["IMGSEARCH_SSM_DATABASE_URL_PARAM"] == "/imgsearch/database-url"
         assert variables["IMGSEARCH_SSM_PINECONE_API_KEY_PARAM"] == "/imgsearch/pinecone-api-key"
+        assert variables["IMGSEARCH_PROCESSING_LEASE_S"] == "120"  # the ingest function's timeout
         assert not SECRET_VARIABLES & set(variables)
 
 
