@@ -7,8 +7,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from imgsearch.aws import bedrock_error
-from imgsearch.describers.prompt import SYSTEM_PROMPT, clean_reply, prepare_image, user_prompt
-from imgsearch.errors import BackendError
+from imgsearch.describers.prompt import SYSTEM_PROMPT, prepare_image, reply_description, user_prompt
 from imgsearch.models import Description
 
 
@@ -47,17 +46,13 @@ class BedrockDescriber:
             raise bedrock_error("describing a photo", self.model_id, exc) from exc
         blocks = response.get("output", {}).get("message", {}).get("content", [])
         raw = "\n".join(block["text"] for block in blocks if isinstance(block.get("text"), str))
-        text, cut = clean_reply(raw)
         stop_reason = response.get("stopReason")
-        if not text:
-            raise BackendError(f"{self.model_id} returned no description (stop reason: {stop_reason})")
         usage = response.get("usage", {})
-        details: dict[str, Any] = {
-            "model": self.model_id,
-            "stop_reason": stop_reason,
-            "input_tokens": usage.get("inputTokens"),
-            "output_tokens": usage.get("outputTokens"),
-        }
-        if cut or stop_reason == "max_tokens":
-            details["truncated"] = True
-        return Description(text=text, details=details)
+        return reply_description(
+            self.model_id,
+            raw,
+            stop_reason,
+            stop_reason == "max_tokens",
+            usage.get("inputTokens"),
+            usage.get("outputTokens"),
+        )

@@ -8,7 +8,13 @@ from typing import Any
 
 import httpx
 
-from imgsearch.describers.prompt import SYSTEM_PROMPT, clean_reply, prepare_image, user_prompt
+from imgsearch.describers.prompt import (
+    SYSTEM_PROMPT,
+    clean_reply,
+    prepare_image,
+    reply_description,
+    user_prompt,
+)
 from imgsearch.errors import BackendError
 from imgsearch.models import Description
 
@@ -69,20 +75,16 @@ class OpenAIDescriber:
             raise BackendError(f"{self.model} returned no choices ({exc!r})") from None
         if isinstance(content, list):  # some servers answer in content parts
             content = "\n".join(p.get("text", "") for p in content if isinstance(p, dict))
-        text, cut = clean_reply(content if isinstance(content, str) else "")
         stop_reason = choice.get("finish_reason")
-        if not text:
-            raise BackendError(f"{self.model} returned no description (finish reason: {stop_reason})")
         usage = payload.get("usage") or {}
-        details: dict[str, Any] = {
-            "model": self.model,
-            "stop_reason": stop_reason,
-            "input_tokens": usage.get("prompt_tokens"),
-            "output_tokens": usage.get("completion_tokens"),
-        }
-        if cut or stop_reason == "length":
-            details["truncated"] = True
-        return Description(text=text, details=details)
+        return reply_description(
+            self.model,
+            content if isinstance(content, str) else "",
+            stop_reason,
+            stop_reason == "length",
+            usage.get("prompt_tokens"),
+            usage.get("completion_tokens"),
+        )
 
     def _post(self, body: dict[str, Any]) -> dict[str, Any]:
         for attempt in range(1, self.max_attempts + 1):

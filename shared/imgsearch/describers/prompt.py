@@ -15,6 +15,8 @@ from typing import Any
 
 from PIL import Image
 
+from imgsearch.errors import BackendError
+from imgsearch.models import Description
 from imgsearch.photos import downscale
 
 LONG_EDGE_PX = 1568  # Claude's sweet spot: larger images are scaled down server-side anyway
@@ -115,6 +117,32 @@ def clean_reply(text: str, max_chars: int = MAX_REPLY_CHARS) -> tuple[str, bool]
         space = max(head.rfind(" "), head.rfind("\n"))
         text = (head[:space] if space > max_chars // 2 else head).rstrip()
     return text, cut
+
+
+def reply_description(
+    model: str,
+    raw: str,
+    stop_reason: str | None,
+    cut_off: bool,
+    input_tokens: int | None,
+    output_tokens: int | None,
+) -> Description:
+    """A model's reply as a Description (cleaned and bounded); BackendError if nothing is left.
+
+    cut_off: the model stopped at its token limit.
+    """
+    text, cut = clean_reply(raw)
+    if not text:
+        raise BackendError(f"{model} returned no description (stop reason: {stop_reason})")
+    details: dict[str, Any] = {
+        "model": model,
+        "stop_reason": stop_reason,
+        "input_tokens": input_tokens,
+        "output_tokens": output_tokens,
+    }
+    if cut or cut_off:
+        details["truncated"] = True
+    return Description(text=text, details=details)
 
 
 def _bounded(value: Any, limit: int = MAX_FACT_CHARS) -> str:

@@ -106,16 +106,7 @@ class IngestService:
         image_id = uuid.uuid4().hex
         key = f"{self.originals_prefix}{image_id}.{info.extension}"
         self.storage.put(key, data, info.content_type)
-        record = ImageRecord(
-            id=image_id,
-            content_hash=digest,
-            storage_key=key,
-            filename=clean_filename(filename, info.extension),
-            content_type=info.content_type,
-            size_bytes=len(data),
-            width=info.width,
-            height=info.height,
-        )
+        record = _new_record(image_id, key, data, digest, filename, info)
         try:
             self.repository.add(record)
         except DuplicateImage:
@@ -191,17 +182,7 @@ class IngestService:
             existing.description, existing.details, existing.vector_count = None, {}, 0
             existing.status, existing.error = Status.PENDING, None
             return Registered(self.repository.update(existing), "changed")
-        record = ImageRecord(
-            id=uuid.uuid4().hex,
-            content_hash=digest,
-            storage_key=key,
-            filename=clean_filename(filename, info.extension),
-            content_type=info.content_type,
-            size_bytes=len(data),
-            width=info.width,
-            height=info.height,
-            source_etag=etag,
-        )
+        record = _new_record(uuid.uuid4().hex, key, data, digest, filename, info, etag)
         try:
             return Registered(self.repository.add(record), "new")
         except DuplicateImage:
@@ -396,6 +377,23 @@ class IngestService:
             if progress:
                 progress(len(batch))
         return done
+
+
+def _new_record(
+    image_id: str, key: str, data: bytes, digest: str, filename: str, info, etag: str | None = None
+) -> ImageRecord:
+    """A pending image for validated bytes stored under key (info: imgsearch.photos.PhotoInfo)."""
+    return ImageRecord(
+        id=image_id,
+        content_hash=digest,
+        storage_key=key,
+        filename=clean_filename(filename, info.extension),
+        content_type=info.content_type,
+        size_bytes=len(data),
+        width=info.width,
+        height=info.height,
+        source_etag=etag,
+    )
 
 
 def clean_filename(name: str, extension: str) -> str:
