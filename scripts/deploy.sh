@@ -36,11 +36,33 @@ if [[ -n ${AWS_ENDPOINT_URL:-} ]]; then
     export TF_VAR_force_destroy_bucket=${TF_VAR_force_destroy_bucket:-true}
 fi
 
+# A provider mirror holding hashicorp/aws, in the places Terraform and vendors keep them.
+find_mirror() {
+    local base
+    for base in ~/.terraform.d/plugins ~/.local/share/terraform/plugins \
+        /usr/local/share/terraform/plugins /usr/share/terraform/plugins /opt/* /opt/*/plugins; do
+        if compgen -G "$base/registry.terraform.io/hashicorp/aws/5.*/*" >/dev/null; then
+            echo "$base"
+            return 0
+        fi
+    done
+    return 1
+}
+
 init_args=(-input=false)
 if [[ -n ${TF_PLUGIN_DIR:-} ]]; then
-    init_args+=("-plugin-dir=$(cd "$TF_PLUGIN_DIR" && pwd)")
+    tf init "${init_args[@]}" "-plugin-dir=$(cd "$TF_PLUGIN_DIR" && pwd)" >/dev/null
+elif ! init_log=$(tf init "${init_args[@]}" 2>&1); then
+    # No registry (an offline machine): fall back to a local mirror if there is one.
+    if mirror=$(find_mirror); then
+        echo "deploy: the registry is out of reach; using the provider mirror in $mirror" >&2
+        tf init "${init_args[@]}" "-plugin-dir=$mirror" >/dev/null
+    else
+        echo "$init_log" >&2
+        echo "deploy: terraform init failed; offline, set TF_PLUGIN_DIR to a provider mirror" >&2
+        exit 1
+    fi
 fi
-tf init "${init_args[@]}" >/dev/null
 tf workspace select -or-create "$workspace" >/dev/null
 
 case $action in
