@@ -29,7 +29,7 @@ class AwsClients:
         import boto3
         from botocore.config import Config
 
-        options = {"retries": {"mode": "standard", "total_max_attempts": self.settings.bedrock_max_attempts}}
+        options = {"retries": {"mode": "standard", "total_max_attempts": self.settings.aws_max_attempts}}
         options.update(config)
         return boto3.session.Session().client(
             service,

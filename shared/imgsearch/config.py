@@ -64,7 +64,7 @@ class Settings:
     bedrock_describer_model: str = "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
     bedrock_embed_model: str = "cohere.embed-english-v3"
     bedrock_max_tokens: int = 600
-    bedrock_max_attempts: int = 5
+    aws_max_attempts: int = 5  # every AWS call, botocore standard retry mode (throttling backs off)
     bedrock_timeout_s: float = 60.0
 
     # Pinecone.
@@ -130,7 +130,9 @@ class Settings:
         for name in ("workers", "page_size", "max_pixels", "thumbnail_px", "processing_lease_s", "port"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"IMGSEARCH_{name.upper()} must be at least 1")
-        known = ("JPEG", "PNG", "WEBP", "GIF")
+        from imgsearch.formats import FORMATS
+
+        known = tuple(FORMATS)
         unknown = [f for f in self.allowed_formats if f not in known]
         if unknown or not self.allowed_formats:
             got = ", ".join(unknown) or "none"

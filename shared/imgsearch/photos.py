@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from imgsearch.errors import InvalidImage
+from imgsearch.formats import FORMATS
 
-MEDIA_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp", "GIF": "image/gif"}
-EXTENSIONS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "GIF": "gif"}
+MEDIA_TYPES = {name: f.media_type for name, f in FORMATS.items()}
+EXTENSIONS = {name: f.extension for name, f in FORMATS.items()}
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from urllib.parse import quote
 from flask import abort, current_app
 
 from imgsearch.errors import Conflict, ImgsearchError, InvalidImage, NotFound
+from imgsearch.formats import FORMATS
 from imgsearch.models import ImageRecord, Status
 
 if TYPE_CHECKING:
@@ -27,13 +28,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# Formats a browser may send straight to S3: content type, key extension, file name extensions.
-CLOUD_FORMATS = {
-    "JPEG": ("image/jpeg", "jpg", (".jpg", ".jpeg", ".jpe", ".jfif")),
-    "PNG": ("image/png", "png", (".png",)),
-    "WEBP": ("image/webp", "webp", (".webp",)),
-    "GIF": ("image/gif", "gif", (".gif",)),
-}
 MAX_FILES_PER_PRESIGN = 100
 # Kept readable when the ingest side reads the metadata raw; `unquote` restores any other name.
 _METADATA_SAFE = " !#$&'()*+,-./:;=?@[]^_`{|}~"
@@ -170,7 +164,7 @@ def _presign_one(item: Any) -> dict[str, Any]:
     problem, fmt = _check_cloud_file(item, filename, conf)
     if problem:
         return {"filename": filename, "error": problem}
-    content_type, extension, _ = CLOUD_FORMATS[fmt]
+    content_type, extension, _ = FORMATS[fmt]
     key = f"{conf.s3_originals_prefix}{uuid.uuid4().hex}.{extension}"
     post = library().storage.presigned_post(
         key,
@@ -184,13 +178,13 @@ def _presign_one(item: Any) -> dict[str, Any]:
 
 
 def _check_cloud_file(item: Mapping[str, Any], filename: str, conf: Settings) -> tuple[str | None, str]:
-    allowed = [f for f in conf.allowed_formats if f in CLOUD_FORMATS]
+    allowed = [f for f in conf.allowed_formats if f in FORMATS]
     allowed_names = ", ".join(f.replace("WEBP", "WebP") for f in allowed)
     kind = str(item.get("type") or "").strip().lower()
     suffix = PurePath(filename).suffix.lower()
-    fmt = next((f for f in allowed if CLOUD_FORMATS[f][0] == kind), None)
+    fmt = next((f for f in allowed if FORMATS[f].media_type == kind), None)
     if fmt is None and not kind:
-        fmt = next((f for f in allowed if suffix in CLOUD_FORMATS[f][2]), None)
+        fmt = next((f for f in allowed if suffix in FORMATS[f].suffixes), None)
     if fmt is None:
         what = kind or (suffix and f"{suffix} files") or "this file"
         return f"{what} is not an image we take (allowed: {allowed_names})", ""
