@@ -24,8 +24,9 @@ if ! command -v "$terraform" >/dev/null; then
 fi
 
 export TF_IN_AUTOMATION=1
-export TF_VAR_lambda_runtime=${LAMBDA_RUNTIME:-python3.12}
-export TF_VAR_lambda_architecture=${LAMBDA_ARCH:-arm64}
+# On the command line, not as TF_VAR_*: terraform.tfvars would win over those, and the functions
+# must be declared for what the zips were built for.
+zip_vars=(-var "lambda_runtime=${LAMBDA_RUNTIME:-python3.12}" -var "lambda_architecture=${LAMBDA_ARCH:-arm64}")
 
 workspace=default
 if [[ -n ${AWS_ENDPOINT_URL:-} ]]; then
@@ -70,7 +71,7 @@ case $action in
         for zip in build/ingest.zip build/web.zip; do
             [[ -f $zip ]] || { echo "deploy: $zip is missing: run make package" >&2; exit 1; }
         done
-        tf apply -input=false -auto-approve
+        tf apply -input=false -auto-approve "${zip_vars[@]}"
         echo
         echo "site: $(tf output -raw site_url)"
         ;;
@@ -82,7 +83,7 @@ case $action in
         # The zips are only read by apply; placeholders let a destroy run from a clean checkout.
         [[ -f build/ingest.zip ]] || export TF_VAR_ingest_zip_path=$PWD/scripts/deploy.sh
         [[ -f build/web.zip ]] || export TF_VAR_web_zip_path=$PWD/scripts/deploy.sh
-        tf destroy -input=false ${approve[@]+"${approve[@]}"}  # this form survives set -u on bash 3 (macOS)
+        tf destroy -input=false "${zip_vars[@]}" ${approve[@]+"${approve[@]}"}  # this form survives set -u on bash 3 (macOS)
         ;;
     *)
         echo "usage: scripts/deploy.sh [apply|destroy]" >&2

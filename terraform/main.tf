@@ -14,16 +14,21 @@ locals {
   # What both functions are told; the secrets themselves stay in SSM and only their names travel.
   environment = merge(
     {
-      IMGSEARCH_STORAGE                    = "s3"
-      IMGSEARCH_S3_BUCKET                  = module.storage.bucket_name
-      IMGSEARCH_S3_ORIGINALS_PREFIX        = var.originals_prefix
-      IMGSEARCH_S3_THUMBNAILS_PREFIX       = var.thumbnails_prefix
-      IMGSEARCH_INDEX                      = "pinecone"
-      IMGSEARCH_EMBEDDER                   = "bedrock"
-      IMGSEARCH_DESCRIBER                  = "bedrock"
-      IMGSEARCH_BEDROCK_DESCRIBER_MODEL    = var.bedrock_describer_model
-      IMGSEARCH_BEDROCK_EMBED_MODEL        = var.bedrock_embed_model
-      IMGSEARCH_PINECONE_INDEX             = var.pinecone_index
+      IMGSEARCH_STORAGE                 = "s3"
+      IMGSEARCH_S3_BUCKET               = module.storage.bucket_name
+      IMGSEARCH_S3_ORIGINALS_PREFIX     = var.originals_prefix
+      IMGSEARCH_S3_THUMBNAILS_PREFIX    = var.thumbnails_prefix
+      IMGSEARCH_INDEX                   = "pinecone"
+      IMGSEARCH_EMBEDDER                = "bedrock"
+      IMGSEARCH_DESCRIBER               = "bedrock"
+      IMGSEARCH_BEDROCK_DESCRIBER_MODEL = var.bedrock_describer_model
+      IMGSEARCH_BEDROCK_EMBED_MODEL     = var.bedrock_embed_model
+      IMGSEARCH_PINECONE_INDEX          = var.pinecone_index
+      IMGSEARCH_PINECONE_CLOUD          = var.pinecone_cloud
+      IMGSEARCH_PINECONE_REGION         = coalesce(var.pinecone_region, local.region)
+      # Retries (standard mode, backing off on throttling) end well inside the function timeouts,
+      # so a throttled Bedrock surfaces as a readable failure rather than a Lambda timeout.
+      IMGSEARCH_AWS_MAX_ATTEMPTS           = "3"
       IMGSEARCH_AWS_REGION                 = local.region
       IMGSEARCH_SSM_DATABASE_URL_PARAM     = local.ssm_names.database_url
       IMGSEARCH_SSM_PINECONE_API_KEY_PARAM = local.ssm_names.pinecone_api_key
@@ -129,6 +134,8 @@ module "web" {
   public_url                     = var.site_origin
   environment = merge(local.environment, {
     IMGSEARCH_SSM_SECRET_KEY_PARAM = local.ssm_names.web_secret_key
+    # Search embeds one short query; API Gateway gives up at 29 s.
+    IMGSEARCH_BEDROCK_TIMEOUT_S = "8"
   })
 
   tags = var.tags

@@ -135,9 +135,11 @@ variable "web_timeout" {
 }
 
 variable "web_reserved_concurrency" {
+  # Unreserved by default: the API stage's throttling already bounds it, and accounts with a
+  # concurrency quota of 10 (new ones) cannot reserve any while 10 must stay unreserved.
   description = "Most web functions running at once; -1 for no limit."
   type        = number
-  default     = 10
+  default     = -1
 }
 
 variable "api_throttling_burst_limit" {
@@ -197,6 +199,18 @@ variable "pinecone_index" {
   description = "Name of the Pinecone serverless index."
   type        = string
   default     = "imgsearch"
+}
+
+variable "pinecone_cloud" {
+  description = "Cloud of the Pinecone serverless index (created on first use if missing)."
+  type        = string
+  default     = "aws"
+}
+
+variable "pinecone_region" {
+  description = "Region of the Pinecone serverless index; null means the stack's own region."
+  type        = string
+  default     = null
 }
 
 # ---------------------------------------------------------------- secrets (SSM Parameter Store)

@@ -67,3 +67,8 @@ def test_database_url_stays_out_of_repr():
         environ={"IMGSEARCH_DATABASE_URL": "postgresql://u:hunter2@db.example/x"}, env_file=None
     )
     assert "hunter2" not in repr(settings)
+
+
+def test_a_misspelt_setting_is_reported(caplog):
+    load_settings(environ={"IMGSEARCH_DESCRIBR": "bedrock"}, env_file=None)
+    assert "ignoring unknown settings: IMGSEARCH_DESCRIBR" in caplog.text

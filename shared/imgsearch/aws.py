@@ -40,8 +40,11 @@ class AwsClients:
 
     @cached_property
     def s3(self) -> Any:
-        # SigV4 everywhere: presigned POSTs and URLs must carry the region.
-        return self._client("s3", signature_version="s3v4")
+        # SigV4 and the regional virtual-hosted name: presigned POSTs and URLs must carry the region,
+        # and a new bucket outside us-east-1 answers the global name with a redirect CORS cannot follow.
+        # Emulators (an endpoint URL) want path-style addressing instead.
+        style = "path" if self.settings.aws_endpoint_url else "virtual"
+        return self._client("s3", signature_version="s3v4", s3={"addressing_style": style})
 
     @cached_property
     def ssm(self) -> Any:

@@ -28,6 +28,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    from imgsearch.logs import configure as configure_logging
+
+    configure_logging(settings.log_level)
     from imgsearch.errors import ImgsearchError
 
     try:

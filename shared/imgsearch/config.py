@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
@@ -51,7 +52,7 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     page_size: int = 48
-    secret_key: str = ""
+    secret_key: str = field(default="", repr=False)
     public_url: str = ""  # the site's own origin, for CORS on presigned uploads
 
     # AWS.
@@ -64,8 +65,8 @@ class Settings:
     bedrock_describer_model: str = "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
     bedrock_embed_model: str = "cohere.embed-english-v3"
     bedrock_max_tokens: int = 600
-    aws_max_attempts: int = 5  # every AWS call, botocore standard retry mode (throttling backs off)
-    bedrock_timeout_s: float = 60.0
+    aws_max_attempts: int = 3  # every AWS call, botocore standard retry mode (throttling backs off)
+    bedrock_timeout_s: float = 30.0  # x aws_max_attempts stays inside the ingest function's 120 s
 
     # Pinecone.
     pinecone_api_key: str = field(default="", repr=False)
@@ -192,6 +193,12 @@ def load_settings(
         values.update(_strip_prefix(dotenv_values(env_file)))
     values.update(_strip_prefix(os.environ if environ is None else environ))
     known = {f.name for f in fields(Settings)}
+    unknown = sorted(k for k in values if k not in known)
+    if unknown:
+        # A typo would otherwise be silently ignored.
+        logging.getLogger(__name__).warning(
+            "ignoring unknown settings: %s", ", ".join(PREFIX + k.upper() for k in unknown)
+        )
     values = {k: v for k, v in values.items() if k in known}
     if overrides:
         values.update(overrides)

@@ -19,7 +19,14 @@ class Storage(Protocol):
 
     def exists(self, key: str) -> bool: ...
 
-    def url(self, key: str, filename: str | None = None) -> str | None:
+    def url(
+        self,
+        key: str,
+        filename: str | None = None,
+        *,
+        expiry_s: int | None = None,
+        content_type: str | None = None,
+    ) -> str | None:
         """A URL a browser can fetch the object from, or None when the web app must serve it."""
         ...
 

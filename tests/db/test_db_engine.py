@@ -19,6 +19,9 @@ NEON = "ep-cool-darkness-123456.eu-central-1.aws.neon.tech"
         f"postgres://alex:secret@{NEON}/neondb?sslmode=require",
         f"postgresql://alex:secret@{NEON}/neondb",  # remote without sslmode: still verified TLS
         "postgresql+pg8000://alex:secret@db.internal:5432/imgsearch?sslmode=verify-full",
+        # libpq would fall back to plain text with these; we never do for a remote host
+        f"postgresql://alex:secret@{NEON}/neondb?sslmode=prefer",
+        f"postgresql://alex:secret@{NEON}/neondb?sslmode=allow",
     ],
 )
 def test_remote_postgres_gets_verified_tls(url):

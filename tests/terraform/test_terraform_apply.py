@@ -86,7 +86,7 @@ def test_originals_and_only_originals_trigger_ingest(stack):
     ("name", "handler", "memory", "timeout", "reserved"),
     [
         (INGEST, "imgsearch_ingest.handler.handler", 1024, 120, 4),
-        (WEB, "imgsearch_web.lambda_handler.handler", 512, 29, 10),
+        (WEB, "imgsearch_web.lambda_handler.handler", 512, 29, None),  # bounded by API throttling
     ],
 )
 def test_functions(stack, secrets, name, handler, memory, timeout, reserved):
@@ -103,7 +103,7 @@ def test_functions(stack, secrets, name, handler, memory, timeout, reserved):
     assert variables["IMGSEARCH_AWS_ENDPOINT_URL"] == stack.endpoint
     for secret in secrets.values():
         assert secret not in json.dumps(variables)
-    assert aws_lambda.get_function_concurrency(FunctionName=name)["ReservedConcurrentExecutions"] == reserved
+    assert aws_lambda.get_function_concurrency(FunctionName=name).get("ReservedConcurrentExecutions") == reserved
     role = config["Role"].rsplit("/", 1)[1]
     assert stack.client("iam").list_attached_role_policies(RoleName=role)["AttachedPolicies"] == []
 

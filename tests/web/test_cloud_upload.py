@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import io
 import json
 from urllib.parse import unquote, urlsplit
 
@@ -169,3 +170,51 @@ def test_the_session_key_comes_from_its_ssm_parameter(aws, make_app, cloud_setti
     ssm.put_parameter(Name="/imgsearch/web-secret-key", Value="k" * 48, Type="SecureString")
     app = make_app(settings=cloud_settings.with_overrides(ssm_secret_key_param="/imgsearch/web-secret-key"))
     assert app.secret_key == "k" * 48
+
+
+def test_the_presigned_post_pins_the_type_it_checked(cloud):
+    response = cloud.post(
+        "/api/uploads", json={"files": [{"filename": "a.png", "size": 10, "type": "image/png"}]}
+    )
+    (upload,) = response.json["uploads"]
+    conditions = policy_of(upload)["conditions"]
+    assert {"Content-Type": "image/png"} in conditions  # not any image/ type, e.g. image/svg+xml
+    assert ["starts-with", "$Content-Type", "image/"] in conditions
+    assert upload["fields"]["Content-Type"] == "image/png"
+
+
+def test_uploads_through_the_app_are_refused_in_cloud_mode(cloud, cat_jpeg):
+    # On Lambda the web function neither decodes photos nor takes bodies over API Gateway's 6 MB.
+    response = cloud.post("/api/images", data={"files": [(io.BytesIO(cat_jpeg), "cat.jpg")]})
+    assert response.status_code == 409
+    assert "/api/uploads" in response.json["error"]
+
+
+def test_pages_load_thumbnails_straight_from_s3(cloud, cloud_app, aws, cat_jpeg):
+    library = cloud_app.extensions["imgsearch"]
+    image = library.ingest.process(library.ingest.add(cat_jpeg, "cat.jpg").image.id)
+    html = cloud.get("/").get_data(as_text=True)
+    src = next(part for part in html.split('src="')[1:] if image.thumbnail_key in part).split('"')[0]
+    url = urlsplit(src.replace("&amp;", "&"))
+    assert url.netloc == f"{BUCKET}.s3.amazonaws.com"  # no round trip through the web function
+    assert "X-Amz-Expires=3600" in url.query
+    assert "response-content-type=image%2Fjpeg" in url.query
+    assert requests.get(src.replace("&amp;", "&"), timeout=10).headers["Content-Type"] == "image/jpeg"
+
+
+def test_upload_forms_are_only_for_pages_of_this_site(aws, make_app, cloud_settings):
+    app = make_app(settings=cloud_settings.with_overrides(public_url="https://photos.example.com"))
+    files = {"files": [{"filename": "a.jpg", "size": 10, "type": "image/jpeg"}]}
+    client = app.test_client()
+    other = client.post("/api/uploads", json=files, headers={"Origin": "https://evil.example"})
+    assert other.status_code == 403
+    same = client.post("/api/uploads", json=files, headers={"Origin": "https://photos.example.com"})
+    assert same.status_code == 200
+
+
+def test_an_unfilled_session_key_parameter_is_not_used(aws, make_app, cloud_settings, caplog):
+    ssm = boto3.client("ssm", region_name="us-east-1")
+    ssm.put_parameter(Name="/imgsearch/web-secret-key", Value="UNSET", Type="SecureString")
+    app = make_app(settings=cloud_settings.with_overrides(ssm_secret_key_param="/imgsearch/web-secret-key"))
+    assert app.secret_key != "UNSET" and len(app.secret_key) >= 32
+    assert "/imgsearch/web-secret-key is not set" in caplog.text

@@ -18,6 +18,7 @@ from urllib.parse import unquote, unquote_plus
 from imgsearch.config import load_settings
 from imgsearch.errors import BackendError
 from imgsearch.library import Library
+from imgsearch.logs import configure as configure_logging
 from imgsearch.models import Status
 
 log = logging.getLogger("imgsearch_ingest")
@@ -83,7 +84,7 @@ def get_library() -> Library:
     global _library
     if _library is None:
         settings = load_settings()
-        logging.getLogger().setLevel(settings.log_level)
+        configure_logging(settings.log_level)
         _library = Library(settings)
     return _library
 

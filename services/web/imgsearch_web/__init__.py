@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -10,6 +11,8 @@ if TYPE_CHECKING:
     from imgsearch.config import Settings
     from imgsearch.library import Library
 
+# What Terraform writes into a secret parameter nobody has filled in yet.
+UNSET = "UNSET"
 # Room for a multi-file upload: this many photos of the largest allowed size, plus form overhead.
 FILES_PER_REQUEST = 20
 
@@ -78,5 +81,11 @@ def _secret_key(settings: Settings, library: Library) -> str:
     if settings.secret_key:
         return settings.secret_key
     if settings.ssm_secret_key_param:
-        return library.aws.secret(settings.ssm_secret_key_param)
+        value = library.aws.secret(settings.ssm_secret_key_param)
+        if value and value != UNSET:
+            return value
+        logging.getLogger(__name__).error(
+            "%s is not set: sessions use a random key per container (set it with aws ssm put-parameter)",
+            settings.ssm_secret_key_param,
+        )
     return ""

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MAX_FILES_PER_PRESIGN = 100
+MAX_PRESIGN_EXPIRY_S = 3600
 # Kept readable when the ingest side reads the metadata raw; `unquote` restores any other name.
 _METADATA_SAFE = " !#$&'()*+,-./:;=?@[]^_`{|}~"
 
@@ -81,6 +82,10 @@ class FileOutcome:
 def accept_files(files: Iterable[FileStorage]) -> list[FileOutcome]:
     """Store each file and queue it for processing; a bad file is reported and the rest still go in."""
     lib, queue = library(), worker()
+    if lib.settings.storage == "s3":
+        # On AWS photos go from the browser straight to S3 (POST /api/uploads); the web function
+        # neither decodes photos nor takes request bodies over API Gateway's 6 MB.
+        abort(409, description="Uploads go straight to S3 here: ask POST /api/uploads for a form per file.")
     outcomes: list[FileOutcome] = []
     for upload in files:
         name = PurePath((upload.filename or "").replace("\\", "/")).name
@@ -153,10 +158,12 @@ def presign_uploads(files: Any) -> list[dict[str, Any]]:
         abort(400, description='Send {"files": [{"filename": ..., "size": ..., "type": ...}, ...]}.')
     if len(files) > MAX_FILES_PER_PRESIGN:
         abort(400, description=f"At most {MAX_FILES_PER_PRESIGN} files at a time.")
-    return [_presign_one(item) for item in files]
+    # The browser sends a few files at a time: later ones start late, so a big batch gets longer.
+    expiry_s = min(settings().presign_expiry_s + 30 * len(files), MAX_PRESIGN_EXPIRY_S)
+    return [_presign_one(item, expiry_s) for item in files]
 
 
-def _presign_one(item: Any) -> dict[str, Any]:
+def _presign_one(item: Any, expiry_s: int) -> dict[str, Any]:
     conf = settings()
     if not isinstance(item, Mapping):
         return {"filename": "", "error": "each file must be an object with filename, size and type"}
@@ -169,12 +176,11 @@ def _presign_one(item: Any) -> dict[str, Any]:
     post = library().storage.presigned_post(
         key,
         conf.max_upload_bytes,
-        conf.presign_expiry_s,
+        expiry_s,
         metadata={"filename": quote(filename, safe=_METADATA_SAFE)},
+        content_type=content_type,  # pinned: S3 stores and serves the type we checked
     )
-    # The policy's Content-Type condition is "starts-with image/"; the form sends the real type.
-    fields = {**post["fields"], "Content-Type": content_type}
-    return {"filename": filename, "key": key, "url": post["url"], "fields": fields}
+    return {"filename": filename, "key": key, "url": post["url"], "fields": post["fields"]}
 
 
 def _check_cloud_file(item: Mapping[str, Any], filename: str, conf: Settings) -> tuple[str | None, str]:

@@ -102,6 +102,10 @@ def presign():
             description="Direct uploads are only for cloud mode (IMGSEARCH_STORAGE=s3); "
             "POST the files to /api/images instead.",
         )
+    origin = request.headers.get("Origin")
+    site = settings().public_url.rstrip("/")
+    if site and origin and origin.rstrip("/") != site:
+        abort(403, description="Upload forms are only handed to pages of this site.")
     body = request.get_json(silent=True)
     uploads = presign_uploads(body.get("files") if isinstance(body, dict) else None)
     if not any("url" in u for u in uploads):

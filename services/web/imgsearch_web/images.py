@@ -57,7 +57,7 @@ def delete(image_id: str):
 
 def _serve(key: str, content_type: str, filename: str | None, *, etag: str):
     storage = library().storage
-    url = storage.url(key, filename)
+    url = storage.url(key, filename, content_type=content_type)
     if url:  # S3: the browser fetches it with a short-lived presigned URL
         response = redirect(url)
         response.headers["Cache-Control"] = "no-store"

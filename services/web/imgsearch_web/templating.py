@@ -90,7 +90,21 @@ def when(value: datetime | str | None) -> str:
     return text
 
 
+PAGE_URL_EXPIRY_S = 3600
+
+
+def thumbnail_src(image) -> str:
+    """Where a page loads a thumbnail from: a presigned S3 URL (no round trip through the app), or
+    the app's own route for local storage."""
+    from flask import current_app, url_for
+
+    storage = current_app.extensions["imgsearch"].storage
+    url = storage.url(image.thumbnail_key, expiry_s=PAGE_URL_EXPIRY_S, content_type="image/jpeg")
+    return url or url_for("images.thumbnail", image_id=image.id)
+
+
 def register(app: Flask) -> None:
+    app.add_template_global(thumbnail_src, "thumbnail_src")
     app.add_template_filter(highlight, "highlight")
     app.add_template_filter(filesize, "filesize")
     app.add_template_filter(when, "when")

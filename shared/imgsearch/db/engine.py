@@ -23,7 +23,9 @@ def normalise_url(url: str) -> tuple[URL, dict]:
         mode = str(query.pop("sslmode", "")).lower()
         query.pop("channel_binding", None)  # Neon adds it; pg8000 negotiates SCRAM itself
         parsed = parsed.set(query=query)
-        if mode in VERIFYING_MODES or (mode == "" and (parsed.host or "") not in LOCAL_HOSTS):
+        remote = (parsed.host or "") not in LOCAL_HOSTS
+        # "prefer"/"allow" would let a remote connection fall back to plain text: we never do.
+        if mode in VERIFYING_MODES or (mode in ("", "prefer", "allow") and remote):
             # Hosted Postgres (Neon, RDS...): TLS with the system's CA bundle and host name checks.
             # libpq's "require" does not verify; we verify anyway, as a hosted service should pass.
             connect_args["ssl_context"] = ssl.create_default_context()

@@ -42,5 +42,12 @@ class LocalStorage:
     def exists(self, key: str) -> bool:
         return self.path(key).is_file()
 
-    def url(self, key: str, filename: str | None = None) -> str | None:
+    def url(
+        self,
+        key: str,
+        filename: str | None = None,
+        *,
+        expiry_s: int | None = None,
+        content_type: str | None = None,
+    ) -> str | None:
         return None  # the web app serves local files itself

@@ -65,13 +65,28 @@ class S3Storage:
             ContentType=head.get("ContentType", "binary/octet-stream"),
         )
 
-    def url(self, key: str, filename: str | None = None) -> str | None:
-        """A short-lived GET URL (the bucket itself is private)."""
+    def url(
+        self,
+        key: str,
+        filename: str | None = None,
+        *,
+        expiry_s: int | None = None,
+        content_type: str | None = None,
+    ) -> str | None:
+        """A short-lived GET URL (the bucket itself is private).
+
+        content_type overrides what the uploader declared, so a stored file is always served as the
+        type we validated.
+        """
         params: dict[str, Any] = {"Bucket": self.bucket, "Key": key}
         if filename:
             safe = filename.replace('"', "").replace("\\", "")
             params["ResponseContentDisposition"] = f'inline; filename="{safe}"'
-        return self.client.generate_presigned_url("get_object", Params=params, ExpiresIn=self.expiry_s)
+        if content_type:
+            params["ResponseContentType"] = content_type
+        return self.client.generate_presigned_url(
+            "get_object", Params=params, ExpiresIn=expiry_s or self.expiry_s
+        )
 
     def presigned_post(
         self,
@@ -79,12 +94,16 @@ class S3Storage:
         max_bytes: int,
         expiry_s: int | None = None,
         metadata: dict[str, str] | None = None,
+        content_type: str | None = None,
     ) -> dict[str, Any]:
         """A form the browser posts one file with straight to S3: this key only, images only, size-capped.
 
-        Each `metadata` item becomes an `x-amz-meta-<name>` field the policy pins to that value.
+        Each `metadata` item becomes an `x-amz-meta-<name>` field the policy pins to that value, and
+        so does content_type (an image/ type), so what is stored carries the type we checked.
         """
         fields: dict[str, str] = {"success_action_status": "201"}
+        if content_type:
+            fields["Content-Type"] = content_type
         fields.update({f"x-amz-meta-{name}": value for name, value in (metadata or {}).items()})
         return self.client.generate_presigned_post(
             Bucket=self.bucket,
