@@ -136,6 +136,8 @@ module "web" {
     IMGSEARCH_SSM_SECRET_KEY_PARAM = local.ssm_names.web_secret_key
     # Search embeds one short query; API Gateway gives up at 29 s.
     IMGSEARCH_BEDROCK_TIMEOUT_S = "8"
+    # Creating an index takes minutes: only ingest (or reindex) does it.
+    IMGSEARCH_PINECONE_CREATE_INDEX = "false"
   })
 
   tags = var.tags

@@ -76,6 +76,7 @@ class Settings:
     pinecone_region: str = "us-east-1"
     pinecone_host: str = ""  # set to talk to a given index host (e.g. a local stand-in)
     pinecone_control_host: str = ""
+    pinecone_create_index: bool = True  # the web function leaves creating it to ingest
 
     # SSM SecureString parameter names holding secrets in the cloud.
     ssm_database_url_param: str = ""

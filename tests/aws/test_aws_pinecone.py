@@ -48,6 +48,13 @@ def test_connect_creates_a_serverless_cosine_index_with_the_embedders_dimension(
     assert create.body["deployment"] == {"deployment_type": "managed", "cloud": "aws", "region": "eu-west-1"}
 
 
+def test_the_web_function_does_not_create_the_index(pinecone_standin):
+    settings = pinecone_settings(pinecone_standin, pinecone_create_index="false")
+    with pytest.raises(BackendError, match="created when the first photo is ingested"):
+        PineconeIndex.connect(settings, "key", 1024)
+    assert not [r for r in pinecone_standin.requests("/indexes") if r.method == "POST"]
+
+
 def test_connect_uses_an_existing_index(pinecone_standin):
     settings = pinecone_settings(pinecone_standin)
     PineconeIndex.connect(settings, "key", 1024)

@@ -223,3 +223,17 @@ def test_cross_site_writes_are_refused(client, cat_jpeg):
 
 def test_healthz(client):
     assert client.get("/healthz").json == {"status": "ok", "storage": "local"}
+
+
+def test_a_failing_back_end_answers_503_with_a_reason(app, client, monkeypatch):
+    from imgsearch.errors import BackendError
+
+    def unavailable(*args, **kwargs):
+        raise BackendError("Pinecone query failed: ServiceUnavailable")
+
+    monkeypatch.setattr(app.extensions["imgsearch"].search, "search", unavailable)
+    response = client.get("/api/search?q=cat")
+    assert response.status_code == 503
+    assert "Pinecone query failed" in response.json["error"]
+    page = client.get("/search?q=cat")
+    assert page.status_code == 503 and b"try again" in page.data

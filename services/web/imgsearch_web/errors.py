@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from flask import abort, render_template, request
+from flask import abort, current_app, render_template, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+
+from imgsearch.errors import BackendError
 
 if TYPE_CHECKING:
     from flask import Flask, Response
@@ -39,6 +41,15 @@ def register(app: Flask) -> None:
             return response, code, _allow(exc)
         page = render_template("errors/error.html", code=code, title=exc.name, message=message)
         return page, code, _allow(exc)
+
+    @app.errorhandler(BackendError)
+    def backend_error(exc: BackendError):
+        # A back end (Bedrock, Pinecone, the database) failed: say so, and that trying again may help.
+        current_app.logger.warning("back end failed: %s", exc)
+        message = f"A back end is not answering right now ({exc}). Please try again in a moment."
+        if wants_json():
+            return {"error": message}, 503
+        return render_template("errors/error.html", code=503, title="Unavailable", message=message), 503
 
     @app.before_request
     def refuse_cross_site_writes():

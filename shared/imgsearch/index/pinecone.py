@@ -56,6 +56,7 @@ class PineconeIndex:
                     dimension,
                     cloud=settings.pinecone_cloud,
                     region=settings.pinecone_region,
+                    create=settings.pinecone_create_index,
                 )
                 host = host or described
             index = client.index(host=host)
@@ -104,11 +105,18 @@ class PineconeIndex:
             raise BackendError(f"Pinecone {what} failed: {type(exc).__name__}: {exc}") from exc
 
 
-def ensure_index(client: Pinecone, name: str, dimension: int, *, cloud: str, region: str) -> str:
-    """The data-plane host of the named index, created (serverless, cosine) if missing."""
+def ensure_index(
+    client: Pinecone, name: str, dimension: int, *, cloud: str, region: str, create: bool = True
+) -> str:
+    """The data-plane host of the named index, created (serverless, cosine) if missing and create."""
     try:
         model = client.indexes.describe(name)
     except NotFoundError:
+        if not create:
+            # The web function must not wait minutes for an index inside a 29 s request.
+            raise BackendError(
+                f"Pinecone index {name!r} does not exist yet; it is created when the first photo is ingested"
+            ) from None
         log.info("creating Pinecone index %s (%d-d, %s) in %s %s", name, dimension, METRIC, cloud, region)
         field = {"type": "dense_vector", "dimension": dimension, "metric": METRIC}
         try:
