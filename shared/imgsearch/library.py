@@ -7,7 +7,6 @@ the describer; a listing never loads the embedding model).
 
 from __future__ import annotations
 
-import logging
 import threading
 from datetime import timedelta
 from functools import cached_property
@@ -19,8 +18,6 @@ from imgsearch.ports import Describer, Embedder, ImageRepository, Storage, Vecto
 if TYPE_CHECKING:
     from imgsearch.pipeline.ingest import IngestService
     from imgsearch.pipeline.search import SearchService
-
-log = logging.getLogger(__name__)
 
 
 class _built(cached_property):

@@ -68,8 +68,7 @@ class ImageRecord:
             "taken_at": _iso(self.taken_at),
             "created_at": _iso(self.created_at),
             "indexed_at": _iso(self.indexed_at),
-            "thumbnail_url": f"/images/{self.id}/thumbnail",
-            "original_url": f"/images/{self.id}/original",
+            **image_links(self.id),
         }
 
 
@@ -124,9 +123,16 @@ class SearchResult:
             "height": image.height,
             "taken_at": _iso(image.taken_at),
             "created_at": _iso(image.created_at),
-            "thumbnail_url": f"/images/{image.id}/thumbnail",
-            "original_url": f"/images/{image.id}/original",
+            **image_links(image.id),
         }
+
+
+def image_links(image_id: str) -> dict[str, str]:
+    """The web app's stable paths for an image's files (they redirect to S3 on AWS)."""
+    return {
+        "thumbnail_url": f"/images/{image_id}/thumbnail",
+        "original_url": f"/images/{image_id}/original",
+    }
 
 
 def vector_id(image_id: str, chunk: int) -> str:
