@@ -110,3 +110,61 @@ def test_the_installed_console_script(tmp_path, album):
         timeout=120,
     )
     assert json.loads(done.stdout)[0]["filename"] == "cat.jpg"
+
+
+def test_redescribe_all_upgrades_photos_described_before_and_resumes(data_dir, album, capsys):
+    from imgsearch.config import load_settings
+    from imgsearch.library import Library
+
+    run(capsys, "ingest", str(album))
+    library = Library(load_settings(env_file=None))
+    for image in library.repository.list():
+        image.details["describer"] = "local"  # as an earlier version of the describer left them
+        library.repository.update(image)
+
+    code, _, err = run(capsys, "redescribe")
+    assert code == 2 and "--all" in err
+    code, out, _ = run(capsys, "redescribe", "--all", "--quiet")
+    assert code == 0 and out.startswith("2 described again by local")
+    code, out, _ = run(capsys, "redescribe", "--all", "--quiet")
+    assert code == 0 and "every photo is already described by" in out
+    cat_id = next(i.id for i in library.repository.list() if i.filename == "cat.jpg")
+    code, out, _ = run(capsys, "redescribe", cat_id, "--quiet")
+    assert code == 0 and out.startswith("1 described again")
+
+
+def test_retry_says_why_an_indexed_or_unknown_photo_cannot_be_retried(data_dir, album, capsys):
+    run(capsys, "ingest", str(album / "cat.jpg"))
+    _, out, _ = run(capsys, "list", "--json")
+    cat_id = json.loads(out)[0]["id"]
+    code, _, err = run(capsys, "retry", cat_id)
+    assert code == 1 and "is indexed, so there is nothing to retry" in err
+    assert f"imgsearch redescribe {cat_id}" in err
+    code, _, err = run(capsys, "retry", "f" * 32)
+    assert code == 1 and "no image with id" in err
+    code, out, _ = run(capsys, "retry")
+    assert code == 0 and "nothing to retry" in out
+
+
+def test_a_failed_ingest_is_one_tidy_line_without_a_traceback(data_dir, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("IMGSEARCH_DESCRIBER", "openai")
+    monkeypatch.setenv("IMGSEARCH_OPENAI_BASE_URL", "http://127.0.0.1:9/v1")  # nothing listens there
+    monkeypatch.setenv("IMGSEARCH_OPENAI_MODEL", "llava")
+    path = tmp_path / "cat.jpg"
+    path.write_bytes(photo(caption=CAT))
+    code, out, err = run(capsys, "ingest", str(path), "--quiet")
+    assert code == 1 and "0 indexed, 0 skipped (already in the library), 1 failed" in out
+    assert "failed: " in err and "Traceback" not in err
+    assert err.count("cat.jpg") == 1
+
+
+def test_a_reader_that_goes_away_ends_the_output_quietly(tmp_path, album):
+    script = Path(sys.executable).parent / "imgsearch"
+    env = {**os.environ, "IMGSEARCH_DATA_DIR": str(tmp_path / "d"), "IMGSEARCH_OCR": "false"}
+    subprocess.run([str(script), "ingest", str(album), "-q"], env=env, capture_output=True, timeout=120)
+    child = subprocess.Popen(
+        [str(script), "list", "--json"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    child.stdout.close()  # like `| head` exiting before the list is written
+    _, err = child.communicate(timeout=60)
+    assert b"Traceback" not in err and b"BrokenPipeError" not in err

@@ -80,3 +80,37 @@ def test_png_text_chunks_are_captions():
 def test_a_photo_with_no_metadata_has_only_its_shape():
     facts = extract_facts(photo(fmt="PNG"))
     assert set(facts) == {"format", "width", "height", "orientation"}
+
+
+@pytest.mark.parametrize(
+    "stamp",
+    [
+        "File written by Adobe Photoshop? 5.0",
+        "CREATOR: gd-jpeg v1.0 (using IJG JPEG v62), quality = 90",
+        "Created with GIMP",
+        "cmp3.10.3.2Lq3 0x756ffbf7",
+        "File source: http://commons.wikimedia.org/wiki/File:Example.jpg",
+        "IMG_2041",
+    ],
+)
+def test_encoder_signatures_links_and_codes_are_not_captions(stamp):
+    data = photo(caption=stamp)
+    assert extract_facts(data).get("captions", []) == []
+
+
+@pytest.mark.parametrize(
+    "caption",
+    ["Made in Italy sign on a shop", "Receipt 42.17 EUR", "Kids at the beach, 2019", "Saved in Rome"],
+)
+def test_captions_people_wrote_are_kept(caption):
+    assert extract_facts(photo(caption=caption))["captions"] == [caption]
+
+
+@pytest.mark.parametrize(
+    ("size", "orientation"),
+    [((371, 370), "square"), ((400, 400), "square"), ((451, 300), "landscape"), ((300, 451), "portrait")],
+)
+def test_near_square_photos_are_square(size, orientation):
+    facts = extract_facts(photo(size=size))
+    assert facts["orientation"] == orientation
+    assert f"{orientation.capitalize()} photo" in fact_sentences(facts)[-1]

@@ -1,4 +1,4 @@
-"""The imgsearch command line: ingest, search, list, show, delete, retry, reindex, serve."""
+"""The imgsearch command line: ingest, search, list, show, delete, retry, redescribe, reindex, serve."""
 
 from __future__ import annotations
 
@@ -31,6 +31,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from imgsearch.logs import configure as configure_logging
 
     configure_logging(settings.log_level)
+    if args.command != "serve" and settings.log_level.upper() != "DEBUG":
+        # Commands report each failure themselves, in one tidy line; the log would say it twice.
+        logging.getLogger("imgsearch.pipeline").setLevel(logging.ERROR)
     from imgsearch.errors import ImgsearchError
 
     try:
@@ -40,6 +43,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader went away (`imgsearch list --json | head`): stop quietly, as Unix tools do.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -76,6 +84,21 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("retry", help="process failed or stuck photos again (all of them, or the ids given)")
     p.add_argument("ids", nargs="*", metavar="ID")
     p.set_defaults(run=cmd_retry)
+
+    p = sub.add_parser(
+        "redescribe",
+        help="describe photos again with the current describer (after enabling OCR, an upgrade, or "
+        "switching to a vision model), then re-embed them",
+    )
+    p.add_argument("ids", nargs="*", metavar="ID")
+    p.add_argument(
+        "--all",
+        action="store_true",
+        help="every photo not described by the current describer yet (run it again to resume)",
+    )
+    p.add_argument("--force", action="store_true", help="with --all: every photo, even those up to date")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    p.set_defaults(run=cmd_redescribe)
 
     p = sub.add_parser("reindex", help="rebuild every vector from the stored descriptions")
     p.add_argument("--quiet", "-q", action="store_true")
@@ -230,10 +253,67 @@ def cmd_retry(args: argparse.Namespace, settings: Settings) -> int:
     ids = args.ids or library.repository.ids_with_status([Status.FAILED, Status.PENDING, Status.PROCESSING])
     failed = 0
     for image_id in ids:
+        if args.ids:  # named by the user: say why one cannot be retried, as the API does (404, 409)
+            current = library.repository.get(image_id)
+            if current is None:
+                print(f"imgsearch: no image with id {image_id}", file=sys.stderr)
+                failed += 1
+                continue
+            if current.status == Status.INDEXED:
+                print(
+                    f"imgsearch: {image_id} ({current.filename}) is indexed, so there is nothing to retry; "
+                    f"`imgsearch redescribe {image_id}` describes it again",
+                    file=sys.stderr,
+                )
+                failed += 1
+                continue
         image = library.ingest.retry(image_id)
         print(f"{image.id}  {image.status.value}  {image.filename}  {image.error or ''}".rstrip())
         failed += image.status != Status.INDEXED
+    if not ids:
+        print("nothing to retry: no photo is failed, pending or stuck")
     return 1 if failed else 0
+
+
+def cmd_redescribe(args: argparse.Namespace, settings: Settings) -> int:
+    from imgsearch.errors import NotFound
+    from imgsearch.models import Status
+
+    if bool(args.ids) == args.all:
+        print("imgsearch: name the photos to describe again, or give --all", file=sys.stderr)
+        return 2
+    if args.force and not args.all:
+        print("imgsearch: --force goes with --all", file=sys.stderr)
+        return 2
+    library = _library(settings)
+    ingest = library.ingest
+    ids = args.ids or [r.id for r in ingest.outdated(force=args.force)]
+    counts = {"described": 0, "failed": 0}
+    problems: list[str] = []
+    bar = _progress(len(ids), "describe", disabled=args.quiet)
+    for image_id in ids:
+        try:
+            image = ingest.redescribe(image_id)
+        except NotFound:
+            problems.append(f"{image_id}: no image with that id")
+            counts["failed"] += 1
+            bar.update(1)
+            continue
+        bar.set_postfix_str(image.filename[-30:], refresh=False)
+        if image.status == Status.INDEXED and not image.error:
+            counts["described"] += 1
+        else:
+            problems.append(f"{image.filename} ({image.id}): {image.error or image.status.value}")
+            counts["failed"] += 1
+        bar.update(1)
+    bar.close()
+    for problem in problems:
+        print(f"failed: {problem}", file=sys.stderr)
+    if args.all and not ids:
+        print(f"every photo is already described by {ingest.describer.name} (--force redoes them)")
+        return 0
+    print(f"{counts['described']} described again by {ingest.describer.name}, {counts['failed']} failed")
+    return 1 if counts["failed"] else 0
 
 
 def cmd_reindex(args: argparse.Namespace, settings: Settings) -> int:
@@ -248,20 +328,11 @@ def cmd_reindex(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     try:
-        from imgsearch_web import create_app
+        from imgsearch_web.serving import serve
     except ImportError:
         print("imgsearch: the web service is not installed (make install adds it)", file=sys.stderr)
         return 2
-
-    host = args.host or settings.host
-    port = args.port or settings.port
-    app = create_app(settings=settings)
-    print(
-        f"imgsearch is serving at http://{host}:{port}  (data in {settings.data_dir.resolve()})", flush=True
-    )
-    from waitress import serve
-
-    serve(app, host=host, port=port, threads=8, ident="imgsearch")
+    serve(settings, args.host or settings.host, args.port or settings.port)
     return 0
 
 

@@ -34,3 +34,15 @@ class Conflict(ImgsearchError):
 
 class LeaseLost(ImgsearchError):
     """A worker's claim on an image ended (deleted, or taken over as stuck) before it finished."""
+
+
+MAX_ERROR = 1000
+
+
+def describe_error(exc: BaseException) -> str:
+    """A one-line account of a failure, for the image's status."""
+    message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    text = f"{type(exc).__name__}: {message}" if message else type(exc).__name__
+    if isinstance(exc, InvalidImage):
+        text = message
+    return text[:MAX_ERROR]

@@ -42,7 +42,7 @@ class Library:
         self.settings = settings
         self._lock = threading.RLock()
         for name, value in backends.items():
-            if name not in ("storage", "repository", "index", "embedder", "describer", "aws"):
+            if name not in ("storage", "repository", "index", "visual_index", "embedder", "describer", "aws"):
                 raise TypeError(f"unknown back end {name!r}")
             self.__dict__[name] = value  # pre-fills the cached_property
 
@@ -103,6 +103,17 @@ class Library:
         return LocalVectorIndex(self.settings.index_dir / f"vectors-{dimension}.sqlite", dimension)
 
     @_built
+    def visual_index(self) -> VectorIndex | None:
+        """Each photo's visual embedding, for similar photos and near-duplicates (local back ends only)."""
+        if self.settings.index != "local":
+            return None  # in the cloud, photos are compared by their description vectors
+        from imgsearch.describers.local import VISUAL_DIMENSION, VISUAL_MODEL
+        from imgsearch.index.local import LocalVectorIndex
+
+        path = self.settings.index_dir / f"visual-{VISUAL_MODEL}-{VISUAL_DIMENSION}.sqlite"
+        return LocalVectorIndex(path, VISUAL_DIMENSION)
+
+    @_built
     def describer(self) -> Describer:
         kind = self.settings.describer
         if kind == "bedrock":
@@ -143,6 +154,7 @@ class Library:
             storage=self.storage,
             repository=self.repository,
             index=_Lazy(lambda: self.index),  # only touched once an image reaches the index step
+            visual_index=self.visual_index,
             embedder=_Lazy(lambda: self.embedder),
             describer=_Lazy(lambda: self.describer),
             originals_prefix=s.s3_originals_prefix,
@@ -154,6 +166,27 @@ class Library:
         from imgsearch.pipeline.search import SearchService
 
         return SearchService(repository=self.repository, index=self.index, embedder=self.embedder)
+
+    # ------------------------------------------------------------------ reports
+
+    def describe_setup(self) -> list[str]:
+        """What a person starting the server should know: the library's size, what describes photos."""
+        from imgsearch.models import Status
+
+        repo = self.repository
+        total, waiting = repo.count(), repo.count(Status.PENDING) + repo.count(Status.PROCESSING)
+        lines = [
+            f"{total} photo{'' if total == 1 else 's'} in the library ({waiting} waiting to be described)"
+        ]
+        describer = self.describer
+        lines.extend(getattr(describer, "summary", lambda: [f"photos are described by {describer.name}"])())
+        outdated = repo.count_outdated(describer.name)
+        if outdated:
+            lines.append(
+                f"{outdated} photo{'' if outdated == 1 else 's'} were described by an earlier describer: "
+                "`imgsearch redescribe --all` describes them again"
+            )
+        return lines
 
 
 class _Lazy:

@@ -14,6 +14,8 @@ from typing import Any
 
 from PIL import Image, IptcImagePlugin
 
+from imgsearch.models import orientation
+
 log = logging.getLogger(__name__)
 
 # EXIF tags (TIFF/EXIF 2.32 numbers).
@@ -54,11 +56,10 @@ def extract_facts(data: bytes) -> dict[str, Any]:
         facts["format"] = image.format
         width, height = image.size
         exif = image.getexif()
-        orientation = exif.get(0x0112, 1)
-        if orientation in (5, 6, 7, 8):
+        if exif.get(0x0112, 1) in (5, 6, 7, 8):  # turned a quarter: EXIF orientation 5-8
             width, height = height, width
         facts["width"], facts["height"] = width, height
-        facts["orientation"] = "landscape" if width > height else "portrait" if height > width else "square"
+        facts["orientation"] = orientation(width, height)
         captions: list[str] = []
         keywords: list[str] = []
         _from_exif(exif, facts, captions, keywords)
@@ -67,7 +68,7 @@ def extract_facts(data: bytes) -> dict[str, Any]:
         _from_comments(image, captions)
         if getattr(image, "n_frames", 1) > 1:
             facts["frames"] = image.n_frames
-    facts["captions"] = _unique(captions)
+    facts["captions"] = [c for c in _unique(captions) if not is_software_stamp(c)]
     facts["keywords"] = _unique(keywords)
     return {k: v for k, v in facts.items() if v not in (None, [], "")}
 
@@ -111,6 +112,31 @@ def caption_sentences(facts: dict[str, Any]) -> list[str]:
 def taken_at(facts: dict[str, Any]) -> datetime | None:
     value = facts.get("taken_at")
     return datetime.fromisoformat(value) if value else None
+
+
+# Encoders and editors sign files in the comment and description fields; that says nothing of the
+# photo. Matched as patterns of the signature, not as a list of files.
+_STAMP = re.compile(
+    r"^\s*(?:file\s+)?(?:created|written|generated|edited|processed|optimi[sz]ed|converted|saved|"
+    r"encoded|compressed|exported|modified)\s+(?:with|by|using)\b"
+    r"|^\s*creator:"
+    r"|\b(?:gd-jpeg|ijg jpeg|libjpeg|imagemagick|graphicsmagick|lead technologies|jpegmini|"
+    r"intel\(r\) jpeg|quality\s*=\s*\d+)",
+    re.IGNORECASE,
+)
+_URL = re.compile(r"\b(?:https?|ftp)://\S+", re.IGNORECASE)
+
+
+def is_software_stamp(text: str) -> bool:
+    """Whether a caption field holds an encoder's signature, a bare link or a code, not words."""
+    if _STAMP.search(text):
+        return True
+    without_links = _URL.sub(" ", text)
+    if len(without_links.strip(" :.-")) < len(text) / 2:
+        return True  # mostly a link ("File source: http://...")
+    tokens = without_links.split()
+    words = [t for t in tokens if re.fullmatch(r"[^\W\d_]{2,}[.,;:!?'\")]*", t)]
+    return not tokens or len(words) < len(tokens) / 2  # mostly codes and numbers ("cmp3.10 0x75ff")
 
 
 # ---------------------------------------------------------------- EXIF

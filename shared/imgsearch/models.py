@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+SQUARE_TOLERANCE = 1.05
+
 
 class Status(enum.StrEnum):
     """Where an image is on its way to being searchable."""
@@ -45,11 +47,14 @@ class ImageRecord:
 
     @property
     def orientation(self) -> str:
-        if self.width > self.height:
-            return "landscape"
-        if self.width < self.height:
-            return "portrait"
-        return "square"
+        return orientation(self.width, self.height)
+
+    @property
+    def searchable(self) -> bool:
+        """Indexed, or being described again (its earlier vectors still stand for it)."""
+        if self.status == Status.INDEXED:
+            return True
+        return self.status in (Status.PENDING, Status.PROCESSING) and self.vector_count > 0
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape used by the API and the CLI."""
@@ -73,12 +78,21 @@ class ImageRecord:
 
 
 @dataclass(frozen=True)
+class VisualEmbedding:
+    """What a photo looks like as a unit vector (for similar photos and near-duplicates)."""
+
+    model: str
+    values: tuple[float, ...]
+
+
+@dataclass(frozen=True)
 class Description:
     """What a describer says of a photo: readable text plus the facts it was built from."""
 
     text: str
     details: dict[str, Any] = field(default_factory=dict)
     taken_at: datetime | None = None
+    visual: VisualEmbedding | None = None
 
 
 @dataclass(frozen=True)
@@ -125,6 +139,18 @@ class SearchResult:
             "created_at": _iso(image.created_at),
             **image_links(image.id),
         }
+
+
+def orientation(width: int, height: int) -> str:
+    """landscape, portrait or square; within 5% of square counts as square (371 × 370 is square)."""
+    if width <= 0 or height <= 0:
+        return "square"
+    ratio = width / height
+    if ratio > SQUARE_TOLERANCE:
+        return "landscape"
+    if ratio < 1 / SQUARE_TOLERANCE:
+        return "portrait"
+    return "square"
 
 
 def image_links(image_id: str) -> dict[str, str]:

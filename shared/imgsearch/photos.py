@@ -41,6 +41,8 @@ def validate_photo(
         with Image.open(io.BytesIO(data)) as probe:
             fmt = (probe.format or "").upper()
             width, height = probe.size
+            if probe.getexif().get(0x0112, 1) in (5, 6, 7, 8):  # stored turned a quarter
+                width, height = height, width
     except UnidentifiedImageError:
         raise InvalidImage("not an image (its contents are not a format we can read)") from None
     except Image.DecompressionBombError:

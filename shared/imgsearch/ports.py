@@ -48,14 +48,20 @@ class ImageRepository(Protocol):
         """Write back; with lease, only while that claim (attempts number) holds (else LeaseLost)."""
         ...
 
-    def requeue(self, image_id: str) -> ImageRecord | None:
-        """Failed or stuck (processing past its lease) back to pending; None if it is neither."""
+    def requeue(self, image_id: str, again: bool = False) -> ImageRecord | None:
+        """Failed or stuck (processing past its lease) back to pending; None if it is neither.
+
+        With again, an indexed image goes back to pending too (to be described again).
+        """
         ...
 
     def record_vectors(self, image_id: str, count: int, embedder: str) -> None: ...
 
-    def claim(self, image_id: str) -> ImageRecord | None:
-        """Move a pending, failed or stuck image to processing; None if another worker holds it."""
+    def claim(self, image_id: str, again: bool = False) -> ImageRecord | None:
+        """Move a pending, failed or stuck image (or, with again, an indexed one) to processing.
+
+        None if another worker holds it or it is in no state to be claimed.
+        """
         ...
 
     def delete(self, image_id: str) -> bool: ...
@@ -64,9 +70,15 @@ class ImageRepository(Protocol):
 
     def count(self, status: Status | None = None) -> int: ...
 
+    def count_outdated(self, describer: str) -> int:
+        """Indexed images described by another describer than the one named."""
+        ...
+
     def ids_with_status(self, statuses: Iterable[Status]) -> list[str]: ...
 
     def iter_described(self, batch_size: int = 100) -> Iterable[list[ImageRecord]]: ...
+
+    def iter_all(self, batch_size: int = 100) -> Iterable[list[ImageRecord]]: ...
 
 
 class VectorIndex(Protocol):
@@ -96,6 +108,6 @@ class Embedder(Protocol):
 class Describer(Protocol):
     """Looks at a photo and says what is in it."""
 
-    name: str
+    name: str  # names the model and its settings: a photo described by another name is out of date
 
     def describe(self, data: bytes, facts: dict) -> Description: ...

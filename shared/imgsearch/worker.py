@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 
 from imgsearch.errors import NotFound
 from imgsearch.models import Status
@@ -27,7 +28,7 @@ class IngestWorker:
         self._stopping = threading.Event()
         self._queue: queue.Queue[str | None] = queue.Queue()
         self._threads: list[threading.Thread] = []
-        self._queued: set[str] = set()
+        self._queued: dict[str, bool] = {}  # image id -> describe it again (even if indexed)
         self._lock = threading.Lock()
 
     def start(self, resume: bool = True) -> IngestWorker:
@@ -53,12 +54,16 @@ class IngestWorker:
             except Exception:  # a database hiccup must not end the sweeps
                 log.exception("ingest sweep failed")
 
-    def submit(self, image_id: str) -> None:
-        """Queue an image for processing (once, however often it is submitted before it runs)."""
+    def submit(self, image_id: str, again: bool = False) -> None:
+        """Queue an image for processing (once, however often it is submitted before it runs).
+
+        With again, an indexed image is described again (IngestService.redescribe).
+        """
         with self._lock:
             if image_id in self._queued:
+                self._queued[image_id] = self._queued[image_id] or again
                 return
-            self._queued.add(image_id)
+            self._queued[image_id] = again
         self._queue.put(image_id)
 
     def join(self, timeout: float | None = None) -> bool:
@@ -87,8 +92,12 @@ class IngestWorker:
                 if image_id is None:
                     return
                 with self._lock:
-                    self._queued.discard(image_id)
-                self.ingest.process(image_id)
+                    again = self._queued.pop(image_id, False)
+                started = time.monotonic()
+                image = self.ingest.redescribe(image_id) if again else self.ingest.process(image_id)
+                if image.status == Status.INDEXED and not image.error:  # failures were logged already
+                    took = time.monotonic() - started
+                    log.info("indexed %s (%s) in %.2f s", image.filename, image.id, took)
             except NotFound:
                 log.info("image %s was deleted before it was processed", image_id)
             except Exception:  # process() records failures itself; this guards the thread

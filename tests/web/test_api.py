@@ -170,6 +170,21 @@ def test_retry_without_a_worker_runs_at_once(make_app, failed_image, cat_jpeg):
     assert response.json["status"] == "indexed"
 
 
+def test_describe_again_queues_an_indexed_photo_and_it_stays_findable(indexed, client, worker, cat_jpeg):
+    ids = indexed(("cat.jpg", cat_jpeg))
+    image_id = ids["cat.jpg"]
+
+    response = client.post(f"/api/images/{image_id}/redescribe")
+
+    assert response.status_code == 202
+    assert response.json["status"] == "pending"
+    assert worker.join(timeout=30)
+    after = client.get(f"/api/images/{image_id}").json
+    assert after["status"] == "indexed" and after["error"] is None
+    assert client.get("/api/search", query_string={"q": KITTEN_QUERY}).json[0]["id"] == image_id
+    assert client.post("/api/images/nope/redescribe").status_code == 404
+
+
 def test_an_oversize_request_answers_413_json(make_app, web_settings):
     app = make_app(settings=web_settings.with_overrides(max_upload_mb=0.05))
     too_big = b"x" * (app.config["MAX_CONTENT_LENGTH"] + 1)

@@ -183,6 +183,32 @@ def test_a_failed_image_shows_its_error_and_can_be_retried(client, worker, faile
     assert "Retry" not in html
 
 
+def test_describe_again_from_the_image_page(indexed, client, worker, cat_jpeg):
+    image_id = indexed(("cat.jpg", cat_jpeg))["cat.jpg"]
+    page = client.get(f"/images/{image_id}").get_data(as_text=True)
+    assert f'action="/images/{image_id}/redescribe"' in page and "Describe again" in page
+
+    response = client.post(f"/images/{image_id}/redescribe", follow_redirects=True)
+
+    assert "Describing cat.jpg again" in response.get_data(as_text=True)
+    assert worker.join(timeout=30)
+    assert client.get(f"/api/images/{image_id}").json["status"] == "indexed"
+
+
+def test_the_local_server_logs_each_request_without_its_query(app, caplog):
+    import logging
+
+    from werkzeug.test import Client
+
+    from imgsearch_web.serving import AccessLog
+
+    with caplog.at_level(logging.INFO, logger="imgsearch.web"):
+        Client(AccessLog(app)).get("/search?q=private+words")
+    line = next(r.getMessage() for r in caplog.records if r.name == "imgsearch.web")
+    assert line.startswith("GET /search 200 ")
+    assert "private" not in line
+
+
 def test_delete_from_the_image_page(indexed, client, cat_jpeg, bike_png):
     ids = indexed(("cat.jpg", cat_jpeg), ("bike.png", bike_png))
 

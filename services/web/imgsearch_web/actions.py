@@ -127,20 +127,32 @@ def retry_image(image_id: str) -> ImageRecord:
 
     Aborts 404 for an unknown id and 409 for an image that is indexed or being processed.
     """
+    return _process_again(image_id, again=False)
+
+
+def redescribe_image(image_id: str) -> ImageRecord:
+    """Describe an image again with the current describer (as retry_image does, for indexed ones too).
+
+    Aborts 404 for an unknown id and 409 for an image that is being processed.
+    """
+    return _process_again(image_id, again=True)
+
+
+def _process_again(image_id: str, again: bool) -> ImageRecord:
     lib, queue = library(), worker()
     try:
-        image = lib.ingest.requeue(image_id)
+        image = lib.ingest.queue_again(image_id) if again else lib.ingest.requeue(image_id)
     except NotFound:
         abort(404, description=f"No image with id {image_id}.")
     except Conflict as exc:
         abort(409, description=str(exc)[:1].upper() + str(exc)[1:] + ".")
     if queue is not None:
-        queue.submit(image_id)
+        queue.submit(image_id, again=again)
     elif lib.settings.storage == "s3":
         lib.storage.touch(image.storage_key)  # S3 tells the ingest Lambda about it again
     else:
         try:
-            return lib.ingest.retry(image_id)
+            return lib.ingest.redescribe(image_id) if again else lib.ingest.retry(image_id)
         except NotFound:
             abort(404, description=f"No image with id {image_id}.")
     return image

@@ -12,6 +12,7 @@ from imgsearch_web.actions import (
     image_or_404,
     library,
     presign_uploads,
+    redescribe_image,
     retry_image,
     settings,
 )
@@ -80,6 +81,13 @@ def delete_image(image_id: str):
 def retry(image_id: str):
     """202 with the image queued again; 200 with the outcome where there is no worker to queue it for."""
     image = retry_image(image_id)
+    return image.to_dict(), 202 if image.status == Status.PENDING else 200
+
+
+@bp.post("/images/<image_id>/redescribe")
+def redescribe(image_id: str):
+    """202 with the image queued to be described again; 200 with the outcome where it ran at once."""
+    image = redescribe_image(image_id)
     return image.to_dict(), 202 if image.status == Status.PENDING else 200
 
 

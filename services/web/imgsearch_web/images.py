@@ -8,7 +8,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, send_file,
 
 from imgsearch.errors import NotFound
 from imgsearch.models import Status
-from imgsearch_web.actions import image_or_404, library, retry_image
+from imgsearch_web.actions import image_or_404, library, redescribe_image, retry_image
 
 bp = Blueprint("images", __name__, url_prefix="/images")
 
@@ -42,6 +42,18 @@ def retry(image_id: str):
         flash(f"{image.filename} failed again: {image.error}", "error")
     else:
         flash(f"{image.filename}: {'processing again' if image.status == Status.PENDING else 'indexed'}.")
+    return redirect(url_for("images.detail", image_id=image.id))
+
+
+@bp.post("/<image_id>/redescribe")
+def redescribe(image_id: str):
+    image = redescribe_image(image_id)
+    if image.status == Status.PENDING:
+        flash(f"Describing {image.filename} again…")
+    elif image.error:
+        flash(f"{image.filename}: {image.error}", "error")
+    else:
+        flash(f"{image.filename} was described again.", "success")
     return redirect(url_for("images.detail", image_id=image.id))
 
 

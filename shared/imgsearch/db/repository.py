@@ -78,13 +78,19 @@ class SqlImageRepository:
             raise NotFound(f"no image with id {record.id}")
         return record
 
-    def requeue(self, image_id: str) -> ImageRecord | None:
-        """Mark a failed or stuck (processing past its lease) image pending; None if it is neither."""
+    def requeue(self, image_id: str, again: bool = False) -> ImageRecord | None:
+        """Mark a failed or stuck (processing past its lease) image pending; None if it is neither.
+
+        With again, an indexed image is marked pending too (to be described again; its vectors stay).
+        """
+        condition = self._failed_or_stuck()
+        if again:
+            condition = or_(condition, ImageRow.status == Status.INDEXED.value)
         with self._session.begin() as session:
             changed = session.execute(
                 update(ImageRow)
                 .where(ImageRow.id == image_id)
-                .where(self._failed_or_stuck())
+                .where(condition)
                 .values(status=Status.PENDING.value, error=None, updated_at=_now())
             ).rowcount
             if changed != 1:
@@ -107,14 +113,20 @@ class SqlImageRepository:
             (ImageRow.status == Status.PROCESSING.value) & (ImageRow.updated_at < _now() - self.lease),
         )
 
-    def claim(self, image_id: str) -> ImageRecord | None:
-        """Atomically move an image to processing if it is pending, failed, or stuck processing."""
+    def claim(self, image_id: str, again: bool = False) -> ImageRecord | None:
+        """Atomically move an image to processing if it is pending, failed, or stuck processing.
+
+        With again, an indexed image is claimed too (to describe it again).
+        """
         now = _now()
+        claimable = [ImageRow.status == Status.PENDING.value, self._failed_or_stuck()]
+        if again:
+            claimable.append(ImageRow.status == Status.INDEXED.value)
         with self._session.begin() as session:
             result = session.execute(
                 update(ImageRow)
                 .where(ImageRow.id == image_id)
-                .where(or_(ImageRow.status == Status.PENDING.value, self._failed_or_stuck()))
+                .where(or_(*claimable))
                 .values(
                     status=Status.PROCESSING.value,
                     attempts=ImageRow.attempts + 1,
@@ -146,6 +158,18 @@ class SqlImageRepository:
         with self._session() as session:
             return int(session.scalar(query) or 0)
 
+    def count_outdated(self, describer: str) -> int:
+        """Indexed images that another describer (or an earlier version of this one) described."""
+        described_by = ImageRow.details["describer"].as_string()
+        query = (
+            select(func.count())
+            .select_from(ImageRow)
+            .where(ImageRow.status == Status.INDEXED.value)
+            .where(or_(described_by.is_(None), described_by != describer))
+        )
+        with self._session() as session:
+            return int(session.scalar(query) or 0)
+
     def ids_with_status(self, statuses: Iterable[Status]) -> list[str]:
         values = [s.value for s in statuses]
         with self._session() as session:
@@ -154,13 +178,20 @@ class SqlImageRepository:
 
     def iter_described(self, batch_size: int = 100) -> Iterator[list[ImageRecord]]:
         """Every image that has a description, in id order, a batch at a time (keyset paging)."""
+        return self._batches(batch_size, ImageRow.description.is_not(None))
+
+    def iter_all(self, batch_size: int = 100) -> Iterator[list[ImageRecord]]:
+        """Every image, in id order, a batch at a time."""
+        return self._batches(batch_size)
+
+    def _batches(self, batch_size: int, *conditions) -> Iterator[list[ImageRecord]]:
         last = ""
         while True:
             with self._session() as session:
                 rows = list(
                     session.scalars(
                         select(ImageRow)
-                        .where(ImageRow.description.is_not(None), ImageRow.id > last)
+                        .where(*conditions, ImageRow.id > last)
                         .order_by(ImageRow.id)
                         .limit(batch_size)
                     )

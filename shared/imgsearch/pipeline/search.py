@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from imgsearch.models import SearchResult, Status, VectorMatch
+from imgsearch.models import SearchResult, VectorMatch
 from imgsearch.pipeline.chunks import description_chunks
 from imgsearch.ports import Embedder, ImageRepository, VectorIndex
 
@@ -50,8 +50,8 @@ class SearchService:
         results: list[SearchResult] = []
         for image_id, (score, _chunk) in ranked:
             record = records.get(image_id)
-            if record is None or record.status != Status.INDEXED:
-                continue  # deleted, or being re-processed
+            if record is None or not record.searchable:
+                continue  # deleted, failed, or not indexed yet
             chunks = description_chunks(record.description or "", self.embedder.max_chars)
             line = best_line.get(image_id, (0.0, 1 if len(chunks) > 1 else 0))[1]
             snippet = chunks[line] if line < len(chunks) else (chunks[0] if chunks else "")

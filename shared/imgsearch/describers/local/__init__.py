@@ -9,14 +9,28 @@ from imgsearch.describers.local.ocr import TesseractOCR
 from imgsearch.models import Description
 from imgsearch.photos import open_upright
 
+# The network whose pooled features are each photo's visual embedding (see vision/efficientnet.py).
+VISUAL_MODEL = "efficientnet-lite0"
+VISUAL_DIMENSION = 1280
+
+
+# Raised whenever what the local describer says of a photo changes, so `redescribe --all` redoes them.
+VERSION = 2
+
 
 class LocalDescriber:
     """Dominant colours and visible text; the photo's own captions come from the pipeline's facts."""
 
-    name = "local"
-
     def __init__(self, ocr: TesseractOCR | None = None) -> None:
         self.ocr = ocr
+
+    @property
+    def name(self) -> str:
+        """This describer and what it can use right now (a photo described with less is out of date)."""
+        parts = ["colours"]
+        if self.ocr is not None and self.ocr.available:
+            parts.append("ocr")
+        return f"local/{VERSION}: {', '.join(parts)}"
 
     def describe(self, data: bytes, facts: dict[str, Any]) -> Description:
         image = open_upright(data)
@@ -24,7 +38,8 @@ class LocalDescriber:
         lines: list[str] = []
         colours = dominant_colours(image)
         if colours:
-            details["colours"] = [name for name, _ in colours]
+            details["colours"] = [c.name for c in colours]
+            details["palette"] = [c.to_dict() for c in colours]
             lines.append(colour_sentence(colours) or "")
         if self.ocr is not None:
             text = self.ocr.read_text(image)

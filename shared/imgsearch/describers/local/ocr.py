@@ -6,6 +6,8 @@ import io
 import logging
 import shutil
 import subprocess
+import threading
+import time
 
 from PIL import Image, ImageOps
 
@@ -15,30 +17,54 @@ MIN_CONFIDENCE = 60
 MAX_CHARS = 1500
 MAX_EDGE = 2400
 MIN_EDGE = 1000
+LOOK_AGAIN_S = 30.0  # a missing tesseract is looked for again this often: installing it needs no restart
 
 
 class TesseractOCR:
-    """Reads words tesseract is confident of; says once if tesseract is missing, then does without."""
+    """Reads words tesseract is confident of; says once if tesseract is missing, then does without.
+
+    A tesseract installed while the server runs is found within LOOK_AGAIN_S and used from then on.
+    """
 
     def __init__(self, command: str = "tesseract", timeout_s: float = 30.0) -> None:
         self.command = command
         self.timeout_s = timeout_s
+        self._lock = threading.Lock()
         self._path = shutil.which(command)
+        self._looked_at = time.monotonic()
         self._warned = False
 
     @property
     def available(self) -> bool:
+        """Whether tesseract can be run (looked for again if it was missing a while ago)."""
+        if self._path is None and time.monotonic() - self._looked_at >= LOOK_AGAIN_S:
+            with self._lock:
+                self._looked_at = time.monotonic()
+                self._path = shutil.which(self.command)
+                if self._path and self._warned:
+                    log.warning(
+                        "OCR is on now: found %s. Photos added before can be read with "
+                        "`imgsearch redescribe --all`.",
+                        self._path,
+                    )
         return self._path is not None
+
+    def warn_if_missing(self) -> bool:
+        """Say (once) that OCR is off because tesseract is missing; True if it is missing."""
+        if self.available:
+            return False
+        if not self._warned:
+            self._warned = True
+            log.warning(
+                "OCR is off: %r was not found. Install Debian's tesseract-ocr (sudo apt-get install "
+                "tesseract-ocr) to read text in photos; it is picked up without a restart.",
+                self.command,
+            )
+        return True
 
     def read_text(self, image: Image.Image) -> str:
         """The text tesseract reads in the image, line by line; empty when there is none."""
-        if not self._path:
-            if not self._warned:
-                log.warning(
-                    "OCR is off: %r was not found (install Debian's tesseract-ocr to read text in photos)",
-                    self.command,
-                )
-                self._warned = True
+        if self.warn_if_missing():
             return ""
         png = _prepare(image)
         try:
