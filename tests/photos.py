@@ -76,7 +76,15 @@ def photo(
         options["exif"] = exif
     if xmp_description or xmp_subjects:
         subjects = "".join(f"<rdf:li>{s}</rdf:li>" for s in xmp_subjects or [])
-        options["xmp"] = XMP_TEMPLATE.format(description=xmp_description or "", subjects=subjects).encode()
+        packet = XMP_TEMPLATE.format(description=xmp_description or "", subjects=subjects)
+        if fmt == "PNG":  # Pillow's PNG writer has no xmp option: the packet goes in an iTXt chunk
+            from PIL.PngImagePlugin import PngInfo
+
+            info = PngInfo()
+            info.add_itxt("XML:com.adobe.xmp", packet)
+            options["pnginfo"] = info
+        else:
+            options["xmp"] = packet.encode()
     image.save(out, fmt, **options)
     data = out.getvalue()
     if iptc_caption or iptc_keywords:

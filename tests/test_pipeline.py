@@ -35,10 +35,14 @@ def four_photos(ingest_bytes):
     ],
 )
 def test_paraphrases_find_the_right_photo_first(library, four_photos, query, expected):
+    from imgsearch.pipeline.search import SearchRequest
+
     results = library.search.search(query, limit=4)
     assert results[0].image.id == four_photos[expected].id
-    assert results[0].score > results[1].score
-    assert len({r.image.id for r in results}) == len(results)  # one result per image
+    ranking = library.search.find(SearchRequest(query=query, everything=True)).results
+    assert ranking[0].image.id == four_photos[expected].id
+    assert ranking[0].score > ranking[1].score
+    assert len({r.image.id for r in ranking}) == len(ranking) == 4  # one result per image
 
 
 def test_results_carry_the_matching_part_of_the_description(library, four_photos):

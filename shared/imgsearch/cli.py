@@ -59,11 +59,39 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     p.set_defaults(run=cmd_ingest)
 
-    p = sub.add_parser("search", help="find photos by free text")
-    p.add_argument("query")
-    p.add_argument("--limit", "-n", type=int, default=10)
+    p = sub.add_parser(
+        "search",
+        help="find photos by free text and/or filters",
+        description='Quoted "phrases" must appear as written; date words ("2023", "May 2021", '
+        '"last summer", "at night") become a date filter.',
+    )
+    p.add_argument("query", nargs="?", default="")
+    p.add_argument("--limit", "-n", type=int, default=10, help="results per page")
+    p.add_argument("--page", type=int, default=1)
+    p.add_argument("--all", action="store_true", help="also the results below the relevance cut-off")
+    p.add_argument("--sort", choices=["relevance", "date"], default="relevance")
+    p.add_argument(
+        "--from", dest="from_", metavar="DATE", help="taken on or after: 2023, 2023-05, 2023-05-14"
+    )
+    p.add_argument("--to", metavar="DATE", help="taken on or before (inclusive)")
+    p.add_argument("--camera", help="part of the camera's name")
+    p.add_argument("--text", choices=["yes", "no"], help="with (or without) visible text")
+    p.add_argument("--people", help="how many people: 0, 2, 3+ or 2-4")
+    p.add_argument("--orientation", choices=["landscape", "portrait", "square"])
+    p.add_argument("--colour", "--color", dest="colour", help="a main colour: red, blue, green, ...")
+    p.add_argument("--label", help="something the describer saw: dog, beach, car, ...")
     p.add_argument("--json", action="store_true", help="print a JSON array of results, best first")
     p.set_defaults(run=cmd_search)
+
+    p = sub.add_parser("similar", help="photos that look like this one")
+    p.add_argument("id")
+    p.add_argument("--limit", "-n", type=int, default=10)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=cmd_similar)
+
+    p = sub.add_parser("duplicates", help="groups of near-duplicate photos (resized, recompressed, cropped)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=cmd_duplicates)
 
     p = sub.add_parser("list", help="list photos, newest first")
     p.add_argument("--status", choices=["pending", "processing", "indexed", "failed"])
@@ -184,16 +212,87 @@ def _wait_for(library, image_id: str, timeout_s: float):
 
 
 def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
-    results = _library(settings).search.search(args.query, limit=args.limit)
+    from imgsearch.pipeline.query import FilterError, parse_filters
+    from imgsearch.pipeline.search import MAX_LIMIT, SearchRequest
+
+    options = {
+        "from": args.from_,
+        "to": args.to,
+        "camera": args.camera,
+        "text": args.text,
+        "people": args.people,
+        "orientation": args.orientation,
+        "colour": args.colour,
+        "label": args.label,
+    }
+    try:
+        filters = parse_filters(options)
+    except FilterError as exc:
+        print(f"imgsearch: {exc}", file=sys.stderr)
+        return 2
+    if not args.query.strip() and not filters.active:
+        print(
+            "imgsearch: say what the photo shows, or give a filter (--from, --people, ...)", file=sys.stderr
+        )
+        return 2
+    request = SearchRequest(
+        query=args.query,
+        filters=filters,
+        sort=args.sort,
+        page=max(1, args.page),
+        per_page=max(1, min(args.limit, MAX_LIMIT)),
+        everything=args.all,
+    )
+    found = _library(settings).search.find(request)
+    if args.json:
+        print(json.dumps([r.to_dict() for r in found.results], ensure_ascii=False, indent=2))
+        return 0
+    if found.parsed.dates is not None:
+        print(f"date filter from the query: {found.parsed.dates.label} ({found.parsed.date_words!r})")
+    if not found.results:
+        print(
+            "no photos match"
+            + (f" ({found.hidden} weaker matches: --all shows them)" if found.hidden else "")
+        )
+        return 0
+    first = (found.page - 1) * found.per_page
+    for rank, result in enumerate(found.results, first + 1):
+        score = f"{result.score:.3f}" if result.score is not None else "  -  "
+        print(f"{rank:>2}. {score}  {result.image.filename}  [{result.image.id}]")
+        print(f"      {_one_line(result.snippet, 100)}")
+    more = f"; {found.hidden} weaker matches hidden (--all)" if found.hidden else ""
+    print(
+        f"{found.total} photo{'' if found.total == 1 else 's'} match{'' if found.total != 1 else 'es'}, "
+        f"page {found.page} of {found.pages}{more}"
+    )
+    return 0
+
+
+def cmd_similar(args: argparse.Namespace, settings: Settings) -> int:
+    library = _library(settings)
+    results = library.search.similar(args.id, limit=max(1, args.limit))
     if args.json:
         print(json.dumps([r.to_dict() for r in results], ensure_ascii=False, indent=2))
         return 0
     if not results:
-        print("no matches")
-        return 0
+        print("no similar photos")
     for rank, result in enumerate(results, 1):
         print(f"{rank:>2}. {result.score:.3f}  {result.image.filename}  [{result.image.id}]")
-        print(f"      {_one_line(result.snippet, 100)}")
+    return 0
+
+
+def cmd_duplicates(args: argparse.Namespace, settings: Settings) -> int:
+    groups = _library(settings).search.duplicate_groups()
+    if args.json:
+        print(json.dumps([[i.to_dict() for i in g] for g in groups], ensure_ascii=False, indent=2))
+        return 0
+    if not groups:
+        print("no near-duplicates")
+    for n, group in enumerate(groups, 1):
+        print(f"group {n}: {len(group)} photos")
+        for image in group:
+            size = f"{image.width}×{image.height}"
+            print(f"    {image.id}  {size:>11}  {image.size_bytes:>11,} bytes  {image.filename}")
     return 0
 
 

@@ -39,6 +39,8 @@ class Settings:
     thumbnail_px: int = 480
 
     # Local back ends.
+    recognition: bool = True  # the local describer's object and scene classifier (EfficientNet-lite0)
+    faces: bool = True  # the local describer's face detector (people counts)
     ocr: bool = True
     tesseract_cmd: str = "tesseract"
     ocr_timeout_s: float = 30.0

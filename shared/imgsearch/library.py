@@ -135,12 +135,18 @@ class Library:
         from imgsearch.describers.local import LocalDescriber
         from imgsearch.describers.local.ocr import TesseractOCR
 
-        ocr = (
-            TesseractOCR(self.settings.tesseract_cmd, self.settings.ocr_timeout_s)
-            if self.settings.ocr
-            else None
-        )
-        return LocalDescriber(ocr)
+        s = self.settings
+        ocr = TesseractOCR(s.tesseract_cmd, s.ocr_timeout_s) if s.ocr else None
+        classifier = faces = None
+        if s.recognition:
+            from imgsearch.describers.local.vision.efficientnet import EfficientNetLite0
+
+            classifier = EfficientNetLite0()
+        if s.faces:
+            from imgsearch.describers.local.vision.faces import default_face_detector
+
+            faces = default_face_detector()
+        return LocalDescriber(ocr, classifier, faces)
 
     # ------------------------------------------------------------------ services
 
@@ -165,7 +171,12 @@ class Library:
     def search(self) -> SearchService:
         from imgsearch.pipeline.search import SearchService
 
-        return SearchService(repository=self.repository, index=self.index, embedder=self.embedder)
+        return SearchService(
+            repository=self.repository,
+            index=self.index,
+            embedder=self.embedder,
+            visual_index=self.visual_index,
+        )
 
     # ------------------------------------------------------------------ reports
 

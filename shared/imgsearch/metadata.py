@@ -135,8 +135,9 @@ def is_software_stamp(text: str) -> bool:
     if len(without_links.strip(" :.-")) < len(text) / 2:
         return True  # mostly a link ("File source: http://...")
     tokens = without_links.split()
-    words = [t for t in tokens if re.fullmatch(r"[^\W\d_]{2,}[.,;:!?'\")]*", t)]
-    return not tokens or len(words) < len(tokens) / 2  # mostly codes and numbers ("cmp3.10 0x75ff")
+    codes = [t for t in tokens if any(ch.isdigit() for ch in t) and not re.search(r"[^\W\d_]{4,}", t)]
+    codes += [t for t in tokens if re.fullmatch(r"(?:0x)?[0-9a-f]{6,}|[A-Z]{2,5}_?\d+\w*", t, re.IGNORECASE)]
+    return not tokens or len(set(codes)) * 2 > len(tokens)  # mostly codes ("cmp3.10 0x75ff", "IMG_2041")
 
 
 # ---------------------------------------------------------------- EXIF

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, fields, replace
+from datetime import datetime, timedelta
 from typing import Any
 
 SQUARE_TOLERANCE = 1.05
@@ -44,6 +44,15 @@ class ImageRecord:
     created_at: datetime | None = None
     updated_at: datetime | None = None
     indexed_at: datetime | None = None
+    # Facets search filters on, taken from the details when the photo is described (see
+    # imgsearch.pipeline.facets), and the photo's perceptual hash and near-duplicate group.
+    camera: str | None = None
+    people: int | None = None
+    has_text: bool = False
+    labels: list[str] = field(default_factory=list)
+    colours: list[str] = field(default_factory=list)
+    phash: str | None = None
+    duplicate_group: str | None = None
 
     @property
     def orientation(self) -> str:
@@ -73,6 +82,12 @@ class ImageRecord:
             "taken_at": _iso(self.taken_at),
             "created_at": _iso(self.created_at),
             "indexed_at": _iso(self.indexed_at),
+            "camera": self.camera,
+            "people": self.people,
+            "has_text": self.has_text,
+            "labels": self.labels,
+            "colours": self.colours,
+            "duplicate_group": self.duplicate_group,
             **image_links(self.id),
         }
 
@@ -93,6 +108,73 @@ class Description:
     details: dict[str, Any] = field(default_factory=dict)
     taken_at: datetime | None = None
     visual: VisualEmbedding | None = None
+
+
+@dataclass(frozen=True)
+class DateFilter:
+    """Photos taken in [start, end) (either may be open), optionally only in some months or hours.
+
+    label is how the UI shows it ("May 2021", "last summer", "at night").
+    """
+
+    label: str
+    start: datetime | None = None
+    end: datetime | None = None
+    months: tuple[int, ...] = ()
+    hours: tuple[int, int] | None = None
+
+    def matches(self, taken: datetime | None) -> bool:
+        """Whether a photo taken then passes (a photo with no date never does)."""
+        if taken is None:
+            return False
+        if self.start is not None and taken < self.start:
+            return False
+        if self.end is not None and taken >= self.end:
+            return False
+        if self.months and taken.month not in self.months:
+            return False
+        if self.hours is not None:
+            start, end = self.hours
+            inside = start <= taken.hour < end if start < end else (taken.hour >= start or taken.hour < end)
+            if not inside:
+                return False
+        return True
+
+    def to_dict(self) -> dict:
+        out: dict = {"label": self.label}
+        if self.start:
+            out["from"] = self.start.date().isoformat()
+        if self.end:
+            out["until"] = (self.end - timedelta(days=1)).date().isoformat()
+        if self.months:
+            out["months"] = list(self.months)
+        if self.hours:
+            out["hours"] = list(self.hours)
+        return out
+
+
+ORIENTATIONS = ("landscape", "portrait", "square")
+
+
+@dataclass(frozen=True)
+class SearchFilters:
+    """What a search (or a filtered listing) is limited to; None means no limit on that."""
+
+    dates: DateFilter | None = None
+    camera: str | None = None  # part of the camera's make and model, any case
+    has_text: bool | None = None
+    people_min: int | None = None
+    people_max: int | None = None
+    orientation: str | None = None
+    colour: str | None = None  # a basic colour term: "blue" finds navy blue and light blue
+    label: str | None = None  # an everyday word the describer gave ("dog", "beach")
+
+    @property
+    def active(self) -> bool:
+        return any(getattr(self, f.name) is not None for f in fields(self))
+
+    def with_dates(self, dates: DateFilter | None) -> SearchFilters:
+        return replace(self, dates=dates)
 
 
 @dataclass(frozen=True)
@@ -121,7 +203,7 @@ class SearchResult:
     """One image that answers a query, best first; the same object for the API and the CLI."""
 
     image: ImageRecord
-    score: float
+    score: float | None  # None when no text was searched (filters alone)
     snippet: str
 
     def to_dict(self) -> dict[str, Any]:
@@ -129,7 +211,7 @@ class SearchResult:
         return {
             "id": image.id,
             "filename": image.filename,
-            "score": round(self.score, 4),
+            "score": round(self.score, 4) if self.score is not None else None,
             "snippet": self.snippet,
             "description": image.description,
             "content_type": image.content_type,

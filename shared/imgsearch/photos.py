@@ -116,3 +116,23 @@ def _flatten(image: Image.Image) -> Image.Image:
     background = Image.new("RGB", rgba.size, (255, 255, 255))
     background.paste(rgba, mask=rgba.getchannel("A"))
     return background
+
+
+def difference_hash(data: bytes) -> str:
+    """A 64-bit perceptual hash (dHash) as 16 hex digits: resized or recompressed copies differ in
+    only a few bits, different photos in about half of them."""
+    with Image.open(io.BytesIO(data)) as image:
+        image.draft("L", (64, 64))  # JPEG: decode at reduced size, cheaply
+        grey = (ImageOps.exif_transpose(image) or image).convert("L").resize((9, 8), Image.Resampling.LANCZOS)
+    pixels = grey.tobytes()  # one byte per pixel, row by row
+    bits = 0
+    for row in range(8):
+        for col in range(8):
+            left, right = pixels[row * 9 + col], pixels[row * 9 + col + 1]
+            bits = (bits << 1) | (left > right)
+    return f"{bits:016x}"
+
+
+def hash_distance(a: str, b: str) -> int:
+    """How many of two perceptual hashes' 64 bits differ."""
+    return (int(a, 16) ^ int(b, 16)).bit_count()

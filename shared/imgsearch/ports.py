@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from typing import Protocol
 
 from imgsearch.models import Description, ImageRecord, Status, VectorMatch, VectorRecord
@@ -88,7 +88,15 @@ class VectorIndex(Protocol):
 
     def delete(self, ids: Sequence[str]) -> None: ...
 
-    def query(self, vector: Sequence[float], top_k: int) -> list[VectorMatch]: ...
+    def query(
+        self, vector: Sequence[float], top_k: int, within: Collection[str] | None = None
+    ) -> list[VectorMatch]:
+        """The top_k nearest vectors, best first; within limits them to those images' vectors."""
+        ...
+
+    def fetch(self, ids: Sequence[str]) -> dict[str, list[float]]:
+        """The stored vectors of these ids (unknown ids are left out)."""
+        ...
 
     def count(self) -> int: ...
 

@@ -106,21 +106,34 @@ def test_search_ranks_the_cat_first_and_matches_the_cli(
 ):
     indexed(("cat.jpg", cat_jpeg), ("bike.png", bike_png), ("boat.jpg", boat_jpeg))
 
-    response = client.get("/api/search", query_string={"q": KITTEN_QUERY, "limit": 5})
+    response = client.get("/api/search", query_string={"q": KITTEN_QUERY, "limit": 5, "all": 1})
 
     assert response.status_code == 200
-    results = response.json
+    results = response.json["results"]
     assert [r["filename"] for r in results] == ["cat.jpg", "boat.jpg", "bike.png"]
     assert results[0]["snippet"] == "a grey cat asleep on a red sofa."
     assert results[0]["score"] > results[1]["score"]
+    cut = client.get("/api/search", query_string={"q": KITTEN_QUERY}).json
+    assert [r["filename"] for r in cut["results"]] == ["cat.jpg"] and cut["hidden"] == 2
 
     monkeypatch.setenv("IMGSEARCH_DATA_DIR", str(web_settings.data_dir))
-    assert cli.main(["search", KITTEN_QUERY, "--json", "--limit", "5"]) == 0
+    assert cli.main(["search", KITTEN_QUERY, "--json", "--limit", "5", "--all"]) == 0
     assert json.loads(capsys.readouterr().out) == results
 
 
 @pytest.mark.parametrize(
-    "query", ["q=", "q=%20%20", "", "q=cat&limit=0", "q=cat&limit=101", "q=cat&limit=ten"]
+    "query",
+    [
+        "q=",
+        "q=%20%20",
+        "",
+        "q=cat&limit=0",
+        "q=cat&limit=101",
+        "q=cat&limit=ten",
+        "q=cat&people=lots",
+        "q=cat&from=yesterday",
+        "q=cat&sort=size",
+    ],
 )
 def test_search_refuses_bad_input(client, query):
     response = client.get(f"/api/search?{query}")
@@ -139,7 +152,7 @@ def test_delete_removes_the_image_its_files_and_its_vectors(indexed, client, lib
     assert client.delete(f"/api/images/{cat.id}").status_code == 404
     assert not library.storage.exists(cat.storage_key)
     assert not library.storage.exists(cat.thumbnail_key)
-    hits = client.get("/api/search", query_string={"q": KITTEN_QUERY}).json
+    hits = client.get("/api/search", query_string={"q": KITTEN_QUERY, "all": 1}).json["results"]
     assert [h["filename"] for h in hits] == ["bike.png"]
 
 
@@ -181,7 +194,7 @@ def test_describe_again_queues_an_indexed_photo_and_it_stays_findable(indexed, c
     assert worker.join(timeout=30)
     after = client.get(f"/api/images/{image_id}").json
     assert after["status"] == "indexed" and after["error"] is None
-    assert client.get("/api/search", query_string={"q": KITTEN_QUERY}).json[0]["id"] == image_id
+    assert client.get("/api/search", query_string={"q": KITTEN_QUERY}).json["results"][0]["id"] == image_id
     assert client.post("/api/images/nope/redescribe").status_code == 404
 
 
@@ -246,7 +259,7 @@ def test_a_failing_back_end_answers_503_with_a_reason(app, client, monkeypatch):
     def unavailable(*args, **kwargs):
         raise BackendError("Pinecone query failed: ServiceUnavailable")
 
-    monkeypatch.setattr(app.extensions["imgsearch"].search, "search", unavailable)
+    monkeypatch.setattr(app.extensions["imgsearch"].search, "find", unavailable)
     response = client.get("/api/search?q=cat")
     assert response.status_code == 503
     assert "Pinecone query failed" in response.json["error"]

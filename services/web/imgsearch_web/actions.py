@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
     from imgsearch.config import Settings
     from imgsearch.library import Library
+    from imgsearch.pipeline.search import SearchPage
     from imgsearch.worker import IngestWorker
 
 log = logging.getLogger(__name__)
@@ -44,6 +45,63 @@ def settings() -> Settings:
 
 def worker() -> IngestWorker | None:
     return current_app.extensions.get("imgsearch_worker")
+
+
+def run_search(args: Mapping[str, str], per_page: int) -> SearchPage:
+    """The search a page or API request asks for (q, filters, sort, page, all); 400 if it makes no sense."""
+    from imgsearch.pipeline.query import FilterError, parse_filters
+    from imgsearch.pipeline.search import SORTS, SearchRequest
+
+    try:
+        filters = parse_filters(args)
+    except FilterError as exc:
+        abort(400, description=str(exc)[:1].upper() + str(exc)[1:] + ".")
+    sort = args.get("sort") or "relevance"
+    if sort not in SORTS:
+        abort(400, description=f"sort must be one of: {', '.join(SORTS)}")
+    page = _whole(args.get("page"), "page", 1, 1, 1000)
+    request = SearchRequest(
+        query=args.get("q", ""),
+        filters=filters,
+        sort=sort,
+        page=page,
+        per_page=per_page,
+        everything=(args.get("all") or "").lower() in ("1", "true", "yes", "on"),
+    )
+    return library().search.find(request)
+
+
+def search_page_dict(found: SearchPage) -> dict[str, Any]:
+    """The JSON shape of a page of results."""
+    parsed = found.parsed
+    return {
+        "query": parsed.text,
+        "understood": {
+            "text": parsed.semantic,
+            "phrases": [" ".join(p) for p in parsed.phrases],
+            "dates": parsed.dates.to_dict() if parsed.dates else None,
+            "date_words": parsed.date_words or None,
+        },
+        "total": found.total,
+        "hidden": found.hidden,
+        "page": found.page,
+        "per_page": found.per_page,
+        "pages": found.pages,
+        "results": [result.to_dict() for result in found.results],
+    }
+
+
+def _whole(raw: str | None, name: str, default: int, low: int, high: int) -> int:
+    raw = (raw or "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        abort(400, description=f"{name} must be a whole number, not {raw[:20]!r}")
+    if not low <= value <= high:
+        abort(400, description=f"{name} must be between {low} and {high}")
+    return value
 
 
 def image_or_404(image_id: str) -> ImageRecord:

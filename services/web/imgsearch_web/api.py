@@ -14,6 +14,8 @@ from imgsearch_web.actions import (
     presign_uploads,
     redescribe_image,
     retry_image,
+    run_search,
+    search_page_dict,
     settings,
 )
 
@@ -93,12 +95,12 @@ def redescribe(image_id: str):
 
 @bp.get("/search")
 def search():
-    """The same objects `imgsearch search --json` prints."""
+    """Results (the objects `imgsearch search --json` prints) with what the search understood."""
     query = " ".join(request.args.get("q", "").split())
-    if not query:
-        abort(400, description="The query q is empty: say what the photo shows.")
-    limit = _int_arg("limit", 20, 1, MAX_LIMIT)
-    return [result.to_dict() for result in library().search.search(query, limit)]
+    found = run_search(request.args, per_page=_int_arg("limit", 20, 1, MAX_LIMIT))
+    if not query and not found.filters.active:
+        abort(400, description="The query q is empty: say what the photo shows, or give a filter.")
+    return search_page_dict(found)
 
 
 @bp.post("/uploads")

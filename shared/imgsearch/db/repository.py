@@ -5,20 +5,22 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
-from imgsearch.db.schema import ImageRow
+from imgsearch.db.schema import FacetRow, ImageRow
+from imgsearch.db.search import SearchQueries
 from imgsearch.errors import DuplicateImage, LeaseLost, NotFound
 from imgsearch.models import ImageRecord, Status
 
 DEFAULT_LEASE = timedelta(minutes=5)
+FACET_KINDS = {"label": "labels", "colour": "colours"}  # facet kind -> ImageRecord list field
 
 
-class SqlImageRepository:
-    """ImageRepository over a SQLAlchemy engine."""
+class SqlImageRepository(SearchQueries):
+    """ImageRepository over a SQLAlchemy engine (its search queries are in imgsearch.db.search)."""
 
     def __init__(self, engine: Engine, lease: timedelta = DEFAULT_LEASE) -> None:
         """lease: how long a claim holds before a silent worker's image counts as stuck."""
@@ -34,6 +36,8 @@ class SqlImageRepository:
         try:
             with self._session.begin() as session:
                 session.add(_to_row(record))
+                session.flush()
+                _write_facets(session, record)
         except IntegrityError as exc:
             raise DuplicateImage(str(exc.orig)) from None
         return record
@@ -41,14 +45,14 @@ class SqlImageRepository:
     def get(self, image_id: str) -> ImageRecord | None:
         with self._session() as session:
             row = session.get(ImageRow, image_id)
-            return _to_record(row) if row else None
+            return _records(session, [row])[0] if row else None
 
     def get_many(self, image_ids: Sequence[str]) -> dict[str, ImageRecord]:
         if not image_ids:
             return {}
         with self._session() as session:
-            rows = session.scalars(select(ImageRow).where(ImageRow.id.in_(list(image_ids))))
-            return {row.id: _to_record(row) for row in rows}
+            rows = list(session.scalars(select(ImageRow).where(ImageRow.id.in_(list(image_ids)))))
+            return {r.id: r for r in _records(session, rows)}
 
     def by_hash(self, content_hash: str) -> ImageRecord | None:
         return self._one(ImageRow.content_hash == content_hash)
@@ -70,6 +74,9 @@ class SqlImageRepository:
         try:
             with self._session.begin() as session:
                 changed = session.execute(query.values(**values)).rowcount
+                if changed == 1:
+                    session.execute(delete(FacetRow).where(FacetRow.image_id == record.id))
+                    _write_facets(session, record)
         except IntegrityError as exc:
             raise DuplicateImage(str(exc.orig)) from None
         if changed != 1:
@@ -96,7 +103,7 @@ class SqlImageRepository:
             if changed != 1:
                 return None
             row = session.get(ImageRow, image_id)
-            return _to_record(row) if row else None
+            return _records(session, [row])[0] if row else None
 
     def record_vectors(self, image_id: str, count: int, embedder: str) -> None:
         """Note an image's fresh vectors (reindex), touching nothing else of the row."""
@@ -137,10 +144,11 @@ class SqlImageRepository:
             if result.rowcount != 1:
                 return None
             row = session.get(ImageRow, image_id)
-            return _to_record(row) if row else None
+            return _records(session, [row])[0] if row else None
 
     def delete(self, image_id: str) -> bool:
         with self._session.begin() as session:
+            session.execute(delete(FacetRow).where(FacetRow.image_id == image_id))
             result = session.execute(delete(ImageRow).where(ImageRow.id == image_id))
             return result.rowcount > 0
 
@@ -149,7 +157,7 @@ class SqlImageRepository:
         if status is not None:
             query = query.where(ImageRow.status == status.value)
         with self._session() as session:
-            return [_to_record(r) for r in session.scalars(query.offset(offset).limit(limit))]
+            return _records(session, list(session.scalars(query.offset(offset).limit(limit))))
 
     def count(self, status: Status | None = None) -> int:
         query = select(func.count()).select_from(ImageRow)
@@ -196,15 +204,16 @@ class SqlImageRepository:
                         .limit(batch_size)
                     )
                 )
+                records = _records(session, rows)
             if not rows:
                 return
-            yield [_to_record(r) for r in rows]
+            yield records
             last = rows[-1].id
 
     def _one(self, condition) -> ImageRecord | None:
         with self._session() as session:
             row = session.scalars(select(ImageRow).where(condition)).first()
-            return _to_record(row) if row else None
+            return _records(session, [row])[0] if row else None
 
 
 def _now() -> datetime:
@@ -239,13 +248,47 @@ _FIELDS = [
     "created_at",
     "updated_at",
     "indexed_at",
+    "camera",
+    "people",
+    "has_text",
+    "phash",
+    "duplicate_group",
 ]
+
+
+def search_text(record: ImageRecord) -> str:
+    """What keyword search reads for an image: its description, file name and labels."""
+    from imgsearch.pipeline.chunks import searchable_lines
+
+    parts = [
+        "\n".join(searchable_lines(record.description or "")),
+        record.filename or "",
+        " ".join(record.labels),
+    ]
+    return "\n".join(p for p in parts if p)
+
+
+def facet_rows(record: ImageRecord) -> list[dict]:
+    """The image_facets rows for a record's labels and colours."""
+    rows = []
+    for kind, attribute in FACET_KINDS.items():
+        values = dict.fromkeys(value[:64] for value in getattr(record, attribute))
+        for position, value in enumerate(values):
+            rows.append({"image_id": record.id, "kind": kind, "value": value, "position": position})
+    return rows
+
+
+def _write_facets(session: Session, record: ImageRecord) -> None:
+    rows = facet_rows(record)
+    if rows:
+        session.execute(insert(FacetRow), rows)
 
 
 def _to_row_values(record: ImageRecord) -> dict:
     values = {name: getattr(record, name) for name in _FIELDS}
     values["details"] = values["details"] or {}
     values["status"] = record.status.value
+    values["search_text"] = search_text(record)
     return values
 
 
@@ -253,9 +296,26 @@ def _to_row(record: ImageRecord) -> ImageRow:
     return ImageRow(**_to_row_values(record))
 
 
+def _records(session: Session, rows: list[ImageRow]) -> list[ImageRecord]:
+    """Records for rows, with their facets (one query for all of them)."""
+    records = [_to_record(row) for row in rows]
+    if not records:
+        return records
+    by_id = {r.id: r for r in records}
+    facets = session.execute(
+        select(FacetRow.image_id, FacetRow.kind, FacetRow.value)
+        .where(FacetRow.image_id.in_(list(by_id)))
+        .order_by(FacetRow.image_id, FacetRow.kind, FacetRow.position)
+    )
+    for image_id, kind, value in facets:
+        getattr(by_id[image_id], FACET_KINDS.get(kind, "labels")).append(value)
+    return records
+
+
 def _to_record(row: ImageRow) -> ImageRecord:
     values = {name: getattr(row, name) for name in _FIELDS}
     for name in ("created_at", "updated_at", "indexed_at"):
         values[name] = _aware(values[name])
     values["details"] = dict(values["details"] or {})
+    values["has_text"] = bool(values["has_text"])
     return ImageRecord(status=Status(row.status), **values)

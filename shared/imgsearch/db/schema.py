@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, DateTime, Index, Integer, MetaData, String, Text
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, MetaData, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -43,4 +43,30 @@ class ImageRow(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     indexed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
-    __table_args__ = (Index("ix_images_created_at", "created_at"),)
+    # What search filters on (from the description's details), and the text keyword search reads.
+    camera: Mapped[str | None] = mapped_column(String(128))
+    people: Mapped[int | None] = mapped_column(Integer)  # None: not known (no face detector ran)
+    has_text: Mapped[bool] = mapped_column(Boolean, default=False)
+    phash: Mapped[str | None] = mapped_column(String(16))  # 64-bit perceptual hash, hex
+    duplicate_group: Mapped[str | None] = mapped_column(String(32), index=True)
+    search_text: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        Index("ix_images_created_at", "created_at"),
+        Index("ix_images_taken_at", "taken_at"),
+    )
+
+
+class FacetRow(Base):
+    """One label or colour of an image, for filters ("label: dog", "colour: blue")."""
+
+    __tablename__ = "image_facets"
+
+    image_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("images.id", ondelete="CASCADE"), primary_key=True
+    )
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    value: Mapped[str] = mapped_column(String(64), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)  # most certain first
+
+    __table_args__ = (Index("ix_image_facets_kind_value", "kind", "value"),)

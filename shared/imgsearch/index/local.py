@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -52,6 +52,9 @@ class LocalVectorIndex:
         self._ids: list[str] = []
         self._images: list[str] = []
         self._chunks: list[int] = []
+        # Each row's image as a small integer, so a search limited to some images is one mask.
+        self._codes = np.zeros(0, dtype=np.int64)
+        self._code_of: dict[str, int] = {}
         self._max_seq = 0
         self._deletes = -1
         self._version: int | None = None
@@ -96,20 +99,44 @@ class LocalVectorIndex:
 
     # ------------------------------------------------------------------ reads
 
-    def query(self, vector: Sequence[float], top_k: int) -> list[VectorMatch]:
+    def query(
+        self, vector: Sequence[float], top_k: int, within: Collection[str] | None = None
+    ) -> list[VectorMatch]:
+        """The top_k nearest vectors, best first; within limits them to those images' vectors."""
         q = _unit(np.asarray(vector, dtype=np.float32))
         if q.shape != (self.dimension,):
             raise DimensionMismatch(f"query has {q.shape[0]} dimensions; the index holds {self.dimension}")
         with self._lock:
             self._refresh()
             matrix, ids, images, chunks = self._matrix, self._ids, self._images, self._chunks
+            keep = self._mask(within) if within is not None else None
         if top_k <= 0 or not ids:
             return []
         scores = matrix @ q
-        k = min(top_k, len(ids))
+        available = len(ids)
+        if keep is not None:
+            available = int(np.count_nonzero(keep))
+            if not available:
+                return []
+            scores = np.where(keep, scores, np.float32(-np.inf))
+        k = min(top_k, available)
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.argsort(-scores[top], kind="stable")]
         return [VectorMatch(ids[i], images[i], chunks[i], float(scores[i])) for i in top]
+
+    def fetch(self, ids: Sequence[str]) -> dict[str, list[float]]:
+        """The stored vectors of these ids (unknown ids are left out)."""
+        with self._lock:
+            self._refresh()
+            wanted = set(ids)
+            rows = [n for n, vector_id in enumerate(self._ids) if vector_id in wanted]
+            return {self._ids[n]: self._matrix[n].tolist() for n in rows}
+
+    def _mask(self, within: Collection[str]) -> np.ndarray:
+        codes = [self._code_of[i] for i in within if i in self._code_of]
+        allowed = np.zeros(len(self._code_of) + 1, dtype=bool)
+        allowed[codes] = True
+        return allowed[self._codes]
 
     def count(self) -> int:
         with self._lock:
@@ -137,6 +164,8 @@ class LocalVectorIndex:
                 ).fetchall()
                 self._ids, self._images, self._chunks = [], [], []
                 self._matrix = np.zeros((0, self.dimension), dtype=np.float32)
+                self._codes = np.zeros(0, dtype=np.int64)
+                self._code_of = {}
                 self._max_seq = 0
             else:
                 rows = conn.execute(
@@ -152,6 +181,8 @@ class LocalVectorIndex:
             self._ids += [r[1] for r in rows]
             self._images += [r[2] for r in rows]
             self._chunks += [r[3] for r in rows]
+            codes = [self._code_of.setdefault(r[2], len(self._code_of)) for r in rows]
+            self._codes = np.concatenate([self._codes, np.asarray(codes, dtype=np.int64)])
             self._max_seq = rows[-1][0]
         self._deletes = deletes
         self._version = version

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from typing import Any
 
 import orjson
@@ -22,6 +22,8 @@ MAX_UPSERT_BYTES = 2 * 1000 * 1000  # Pinecone: 2 MB per upsert request
 BATCH_BYTES = MAX_UPSERT_BYTES - 64 * 1024  # headroom for the envelope and any encoder difference
 MAX_DELETE_IDS = 1000
 MAX_TOP_K = 1000  # Pinecone's cap when metadata is included
+MAX_FILTER_VALUES = 10_000  # Pinecone: values in one $in filter
+MAX_FETCH_IDS = 1000
 CREATE_TIMEOUT_S = 300
 METRIC = "cosine"
 
@@ -80,9 +82,18 @@ class PineconeIndex:
 
     # ------------------------------------------------------------------ reads
 
-    def query(self, vector: Sequence[float], top_k: int) -> list[VectorMatch]:
-        if top_k <= 0:
+    def query(
+        self, vector: Sequence[float], top_k: int, within: Collection[str] | None = None
+    ) -> list[VectorMatch]:
+        """The top_k nearest vectors; within limits them to those images (a metadata filter)."""
+        if top_k <= 0 or (within is not None and not within):
             return []
+        options: dict[str, Any] = {}
+        allowed = None
+        if within is not None:
+            allowed = set(within)
+            if len(allowed) <= MAX_FILTER_VALUES:
+                options["filter"] = {"image_id": {"$in": sorted(allowed)}}
         response = self._call(
             "query",
             self.index.query,
@@ -90,8 +101,24 @@ class PineconeIndex:
             top_k=min(top_k, MAX_TOP_K),
             namespace=self.namespace,
             include_metadata=True,
+            **options,
         )
-        return [_to_match(m) for m in response.matches]
+        matches = [_to_match(m) for m in response.matches]
+        if allowed is not None and "filter" not in options:  # too many ids for one filter: check here
+            matches = [m for m in matches if m.image_id in allowed]
+        return matches
+
+    def fetch(self, ids: Sequence[str]) -> dict[str, list[float]]:
+        """The stored vectors of these ids (unknown ids are left out)."""
+        out: dict[str, list[float]] = {}
+        ids = list(ids)
+        for start in range(0, len(ids), MAX_FETCH_IDS):
+            response = self._call(
+                "fetch", self.index.fetch, ids=ids[start : start + MAX_FETCH_IDS], namespace=self.namespace
+            )
+            for vector_id, vector in (response.vectors or {}).items():
+                out[vector_id] = [float(x) for x in vector.values]
+        return out
 
     def count(self) -> int:
         stats = self._call("describe_index_stats", self.index.describe_index_stats)

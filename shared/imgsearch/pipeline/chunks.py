@@ -13,15 +13,36 @@ def description_chunks(text: str, max_chars: int) -> list[str]:
     Scoring an image by its best chunk lets one strong line (a caption, the visible text) win
     without the rest of the description diluting it, and names the part of it that matched.
     """
-    text = (text or "").strip()
-    if not text:
+    lines = searchable_lines(text)
+    if not lines:
         return []
+    text = "\n".join(lines)
     chunks = [_cut(text.replace("\n", " "), max_chars)]
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
     if len(lines) > 1 or len(text) > max_chars:
         for line in lines:
             chunks.extend(_split(line, max_chars))
     return chunks[:MAX_CHUNKS]
+
+
+def searchable_lines(text: str) -> list[str]:
+    """The description's lines worth searching: all but the ones that only say something is absent.
+
+    "No people." or "No visible text." would make every photo without people match a search for
+    people (an embedding does not understand "no", and a keyword match sees "people").
+    """
+    return [
+        line
+        for line in (raw.strip() for raw in (text or "").splitlines())
+        if line and not _ABSENT.match(line)
+    ]
+
+
+_ABSENT = re.compile(
+    r"^(?:there (?:is|are) )?no(?:t any)? (?:visible )?"
+    r"(?:people|persons?|humans?|one|faces?|text|writing|words|lettering|signs?)"
+    r"(?: (?:is|are) )?(?: ?(?:visible|shown|present|in the (?:photo|image|picture)))?\.?$",
+    re.IGNORECASE,
+)
 
 
 def _split(line: str, max_chars: int) -> list[str]:

@@ -8,8 +8,14 @@ from datetime import UTC, datetime
 from imgsearch.errors import LeaseLost, NotFound, describe_error
 from imgsearch.models import ImageRecord, Status, VectorRecord, VisualEmbedding, vector_id
 from imgsearch.pipeline.chunks import MAX_CHUNKS, description_chunks
+from imgsearch.pipeline.facets import apply_facets
 
 log = logging.getLogger("imgsearch.pipeline")
+
+# Near-duplicates: perceptual hashes this close (of 64 bits; resized and recompressed copies differ
+# by 0-4, different photos by ~30), or visual embeddings this alike (crops; local back ends only).
+DUPLICATE_HASH_BITS = 10
+DUPLICATE_VISUAL = 0.90
 
 
 class ProcessPhotos:
@@ -93,9 +99,10 @@ class ProcessPhotos:
         Returns the describer's visual embedding of the photo, if it makes one.
         """
         from imgsearch import metadata
-        from imgsearch.photos import make_thumbnail
+        from imgsearch.photos import difference_hash, make_thumbnail
 
         data = self.storage.get(record.storage_key)
+        record.phash = difference_hash(data)
         if record.thumbnail_key is None:
             thumb_key = f"{self.thumbnails_prefix}{record.id}.jpg"
             self.storage.put(thumb_key, make_thumbnail(data, self.limits.thumbnail_px), "image/jpeg")
@@ -106,6 +113,7 @@ class ProcessPhotos:
         record.description = "\n".join(line for line in lines if line and line.strip())
         record.details = {**facts, **seen.details, "describer": self.describer.name}
         record.taken_at = metadata.taken_at(facts)
+        apply_facets(record)
         return seen.visual
 
     def _index(self, record: ImageRecord, lease: int, visual: VisualEmbedding | None) -> None:
@@ -120,6 +128,24 @@ class ProcessPhotos:
         record.error = None
         record.indexed_at = datetime.now(UTC)
         self.repository.update(record, lease=lease)
+        self._group_duplicates(record, visual)
+
+    def _group_duplicates(self, record: ImageRecord, visual: VisualEmbedding | None) -> None:
+        """Put the image in one group with the photos it is a near-duplicate of (if any)."""
+        from imgsearch.photos import hash_distance
+
+        near: list[str] = []
+        if record.phash:
+            for image_id, phash, _ in self.repository.perceptual_hashes():
+                if image_id != record.id and hash_distance(phash, record.phash) <= DUPLICATE_HASH_BITS:
+                    near.append(image_id)
+        if self.visual_index is not None and visual is not None:
+            for match in self.visual_index.query(list(visual.values), top_k=8):
+                if match.image_id != record.id and match.score >= DUPLICATE_VISUAL:
+                    near.append(match.image_id)
+        if near:
+            members = [record.id, *dict.fromkeys(near)]
+            self.repository.join_duplicates(members, group=min(members))
 
     def _lost(self, record: ImageRecord) -> ImageRecord:
         """Our claim ended while we worked: deleted (undo our writes) or taken over (leave it be)."""
@@ -160,3 +186,4 @@ class ProcessPhotos:
             self.storage.delete(record.thumbnail_key)
             record.thumbnail_key = None
         record.vector_count = 0
+        record.duplicate_group = None

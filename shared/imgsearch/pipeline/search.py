@@ -1,61 +1,399 @@
-"""Search: embed the query, find the nearest description chunks, rank images by their best chunk."""
+"""Search: hybrid ranking (description vectors fused with keyword matches), a cut-off, filters.
+
+A query is read first (imgsearch.pipeline.query): quoted phrases must appear as written, date words
+become a filter, the rest is embedded for meaning and split into keywords. Each image gets one
+score from its best-matching description chunk (meaning) and from the share of the query's
+keywords its text holds, weighted by how rare each keyword is (IDF), so an exact shop name or error
+code wins over look-alikes. The two are fused by a convex combination; reciprocal rank fusion is
+kept as the alternative the evaluation (`make eval`) compares against. Results below a cut-off
+relative to the best score and an absolute floor are hidden unless asked for, so a query nothing
+answers gives no results rather than every photo.
+"""
 
 from __future__ import annotations
 
-from imgsearch.models import SearchResult, VectorMatch
-from imgsearch.pipeline.chunks import description_chunks
+import math
+from dataclasses import dataclass, field
+from datetime import date
+
+from imgsearch.models import ImageRecord, SearchFilters, SearchResult, VectorMatch
+from imgsearch.pipeline.chunks import MAX_CHUNKS, description_chunks
+from imgsearch.pipeline.query import ParsedQuery, parse_query, tokens
 from imgsearch.ports import Embedder, ImageRepository, VectorIndex
 
 MAX_LIMIT = 100
-MAX_QUERY_CHARS = 500
-CANDIDATES_PER_RESULT = 8
-MAX_CANDIDATES = 1000  # Pinecone's top_k ceiling
+MAX_CANDIDATES = 1000  # chunks asked of the vector index at most (Pinecone's top_k ceiling)
+MAX_PAGE = 1000
+SORTS = ("relevance", "date")
+UNRELATED = 0.20  # all-MiniLM-L6-v2's typical cosine between a query and an unrelated description
+# "Similar photos" shows nothing less alike than this (cosine of visual / description vectors).
+SIMILAR_VISUAL = 0.35
+SIMILAR_DESCRIBED = 0.55
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """How scores are made and cut; the defaults were tuned with `make eval` (docs/evaluation.md)."""
+
+    fusion: str = "convex"  # or "rrf"
+    keyword_weight: float = 0.3  # convex: share of the keyword score in the fused score
+    vector_floor: float = 0.15  # cosine at or below this counts as no likeness at all
+    vector_ceiling: float = 0.70  # and at or above this as a perfect match
+    rrf_k: int = 60
+    # Is anything an answer? Yes when the best result holds this share of the query's keywords
+    # (weighted by rarity, less what it lacks that other photos have) ...
+    answer_keywords: float = 0.5
+    # ... or when the closest description is at least this alike and stands this far above the
+    # library's background (the mean likeness of the photos ranked 10th to 30th).
+    answer_vector: float = 0.40
+    answer_standout: float = 0.20
+    cutoff_ratio: float = 0.3  # then: results below this share of the best result's score are hidden
+    candidates_per_result: int = 8
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    """One search: free text and/or filters, an order and a page."""
+
+    query: str = ""
+    filters: SearchFilters = field(default_factory=SearchFilters)
+    sort: str = "relevance"
+    page: int = 1
+    per_page: int = 20
+    everything: bool = False  # show results below the cut-off too
+    today: date | None = None  # what "last summer" counts from (today's date by default)
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    """A page of results and what the search understood."""
+
+    results: list[SearchResult]
+    total: int  # results (above the cut-off unless everything was asked for)
+    hidden: int  # results below the cut-off, not counted in total
+    page: int
+    per_page: int
+    parsed: ParsedQuery
+    filters: SearchFilters  # the filters applied, with the date words' filter in them
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.per_page))
+
+
+@dataclass
+class _Candidate:
+    image_id: str
+    vector: float = 0.0  # best chunk's cosine
+    chunk: int | None = None  # that chunk
+    keyword: float = 0.0  # IDF-weighted share of the query's keywords the image's text holds
+    lacking: float = 0.0  # ... and of those it lacks that other images hold
+    matched: set[int] = field(default_factory=set)
+    score: float = 0.0
 
 
 class SearchService:
-    """Answers free-text queries with images, best first."""
+    """Answers free-text queries and filters with images, best first."""
 
-    def __init__(self, *, repository: ImageRepository, index: VectorIndex, embedder: Embedder) -> None:
+    def __init__(
+        self,
+        *,
+        repository: ImageRepository,
+        index: VectorIndex,
+        embedder: Embedder,
+        visual_index: VectorIndex | None = None,
+        ranking: Ranking | None = None,
+    ) -> None:
         self.repository = repository
         self.index = index
         self.embedder = embedder
+        self.visual_index = visual_index
+        self.ranking = ranking or Ranking()
 
     def search(self, query: str, limit: int = 20) -> list[SearchResult]:
-        """Up to limit images for the query, each with its score and the part that matched."""
-        query = " ".join((query or "").split())[:MAX_QUERY_CHARS]
+        """Up to limit images for the query, above the cut-off, each with its score and snippet."""
         limit = max(1, min(int(limit), MAX_LIMIT))
-        if not query:
-            return []
-        vector = self.embedder.embed_query(query)
-        top_k = limit * CANDIDATES_PER_RESULT + 20
-        while True:
-            matches = self.index.query(vector, top_k=top_k)
-            results = self._rank(matches, limit)
-            if len(results) >= limit or len(matches) < top_k or top_k >= MAX_CANDIDATES:
-                return results
-            top_k = min(top_k * 4, MAX_CANDIDATES)  # a few images held most of the chunks found
+        return self.find(SearchRequest(query=query, per_page=limit)).results
 
-    def _rank(self, matches: list[VectorMatch], limit: int) -> list[SearchResult]:
-        best: dict[str, tuple[float, int]] = {}
-        best_line: dict[str, tuple[float, int]] = {}
+    def find(self, request: SearchRequest) -> SearchPage:
+        """A page of results for a query and filters (see the module docstring for the ranking)."""
+        per_page = max(1, min(int(request.per_page), MAX_LIMIT))
+        page = max(1, min(int(request.page), MAX_PAGE))
+        parsed = parse_query(request.query, request.today)
+        filters = request.filters
+        if parsed.dates is not None:
+            filters = filters.with_dates(parsed.dates)
+        if not parsed.has_text:
+            if not filters.active:  # nothing asked for
+                return SearchPage([], 0, 0, page, per_page, parsed, filters)
+            return self._listing(parsed, filters, page, per_page, request.sort)
+        ranked, hidden = self._rank(parsed, filters, request.everything)
+        if request.sort == "date":
+            ranked.sort(key=lambda pair: _when(pair[1]), reverse=True)
+        start = (page - 1) * per_page
+        results = [self._result(c, record, parsed) for c, record in ranked[start : start + per_page]]
+        return SearchPage(results, len(ranked), hidden, page, per_page, parsed, filters)
+
+    # ------------------------------------------------------------------ more like this
+
+    def similar(self, image_id: str, limit: int = 12) -> list[SearchResult]:
+        """Photos that look like this one, most alike first (its near-duplicates included).
+
+        Compared by visual embedding where the local describer made one, else by description
+        vector. Raises NotFound for an unknown image.
+        """
+        from imgsearch.errors import NotFound
+
+        record = self.repository.get(image_id)
+        if record is None:
+            raise NotFound(f"no image with id {image_id}")
+        limit = max(1, min(int(limit), MAX_LIMIT))
+        scored = self._visually_similar(image_id, limit) or self._described_alike(image_id, limit)
+        records = self.repository.get_many([i for i, _ in scored])
+        results = [
+            SearchResult(records[i], score, _first_line(records[i]))
+            for i, score in scored
+            if i in records and records[i].searchable
+        ]
+        return results[:limit]
+
+    def duplicates_of(self, record: ImageRecord) -> list[ImageRecord]:
+        """The other photos in this photo's near-duplicate group."""
+        if not record.duplicate_group:
+            return []
+        group = self.repository.duplicate_group(record.duplicate_group)
+        return [member for member in group if member.id != record.id]
+
+    def duplicate_groups(self) -> list[list[ImageRecord]]:
+        """Every group of near-duplicates (resized, recompressed or cropped copies), largest first."""
+        return self.repository.duplicate_groups()
+
+    def _visually_similar(self, image_id: str, limit: int) -> list[tuple[str, float]]:
+        if self.visual_index is None:
+            return []
+        vector = self.visual_index.fetch([image_id]).get(image_id)
+        if vector is None:
+            return []
+        matches = self.visual_index.query(vector, top_k=limit + 1)
+        return [
+            (m.image_id, m.score) for m in matches if m.image_id != image_id and m.score >= SIMILAR_VISUAL
+        ]
+
+    def _described_alike(self, image_id: str, limit: int) -> list[tuple[str, float]]:
+        from imgsearch.models import vector_id
+
+        vector = self.index.fetch([vector_id(image_id, 0)]).get(vector_id(image_id, 0))
+        if vector is None:
+            return []
+        best: dict[str, float] = {}
+        for match in self.index.query(vector, top_k=min((limit + 1) * 8, MAX_CANDIDATES)):
+            if match.image_id != image_id and match.score > best.get(match.image_id, -1.0):
+                best[match.image_id] = match.score
+        ranked = sorted(best.items(), key=lambda item: -item[1])
+        return [(i, s) for i, s in ranked if s >= SIMILAR_DESCRIBED]
+
+    # ------------------------------------------------------------------ ranking
+
+    def _rank(
+        self, parsed: ParsedQuery, filters: SearchFilters, everything: bool
+    ) -> tuple[list[tuple[_Candidate, ImageRecord]], int]:
+        """Every candidate, scored and best first (cut unless everything), and how many were cut."""
+        return self.order(self.gather(parsed, filters), parsed, everything)
+
+    def gather(
+        self, parsed: ParsedQuery, filters: SearchFilters
+    ) -> tuple[list[tuple[_Candidate, ImageRecord]], float]:
+        """The candidates for a query with their vector and keyword evidence (not yet fused), and
+        the library's background likeness; the slow part of a search, kept apart for tuning."""
+        within = self.repository.searchable_ids(filters) if filters.active else None
+        if within is not None and not within:
+            return [], 0.0
+        vector = self.embedder.embed_query(parsed.semantic or parsed.text)
+        candidates = self._vector_candidates(vector, within)
+        holding_phrases = self._add_keyword_scores(parsed, filters, candidates)
+        if parsed.phrases:  # a quoted phrase must be there, as written
+            candidates = {i: c for i, c in candidates.items() if i in holding_phrases}
+        if parsed.required:  # so must a code ("0x80070005", "bay 47"): a look-alike is no answer
+            candidates = {i: c for i, c in candidates.items() if set(parsed.required) <= c.matched}
+        background = _background([c.vector for c in candidates.values()])
+        self._fill_vector_scores(vector, candidates)
+        records = self.repository.get_many(list(candidates))
+        found = [(c, records[i]) for i, c in candidates.items() if i in records and records[i].searchable]
+        return found, background
+
+    def order(
+        self,
+        gathered: tuple[list[tuple[_Candidate, ImageRecord]], float],
+        parsed: ParsedQuery,
+        everything: bool,
+    ) -> tuple[list[tuple[_Candidate, ImageRecord]], int]:
+        """Fuse the evidence, rank, and cut (unless everything); returns the results and how many were cut."""
+        found, background = gathered
+        self._fuse([c for c, _ in found])
+        ranked = sorted(found, key=lambda pair: (-pair[0].score, pair[0].image_id))
+        if everything or not ranked:
+            return ranked, 0
+        kept = self.cut(ranked, parsed, background)
+        return kept, len(ranked) - len(kept)
+
+    def cut(
+        self, ranked: list[tuple[_Candidate, ImageRecord]], parsed: ParsedQuery, background: float
+    ) -> list[tuple[_Candidate, ImageRecord]]:
+        """The results worth showing: none if nothing answers the query, else those near the best.
+
+        Something answers when the best result holds most of the query's (rarer) words, or when a
+        description is clearly alike and stands out from the rest of the library; a quoted phrase,
+        a code or a holiday's date found in a photo answers by itself.
+        """
+        ranking = self.ranking
+        best = ranked[0][0]
+        closest = max(c.vector for c, _ in ranked)
+        answered = (
+            bool(parsed.phrases or parsed.required or parsed.date_only)
+            or best.keyword - best.lacking >= ranking.answer_keywords
+            or (closest >= ranking.answer_vector and closest - background >= ranking.answer_standout)
+        )
+        if not answered:
+            return []
+        bar = best.score * ranking.cutoff_ratio
+        return [(c, r) for c, r in ranked if c.score >= bar]
+
+    def _vector_candidates(self, vector: list[float], within: list[str] | None) -> dict[str, _Candidate]:
+        wanted = 30 * self.ranking.candidates_per_result
+        matches = self.index.query(vector, top_k=min(wanted, MAX_CANDIDATES), within=within)
+        candidates: dict[str, _Candidate] = {}
+        self._take(matches, candidates)
+        return candidates
+
+    def _add_keyword_scores(
+        self, parsed: ParsedQuery, filters: SearchFilters, candidates: dict[str, _Candidate]
+    ) -> set[str]:
+        """Score the keyword matches (adding candidates); returns the images holding every phrase."""
+        if not parsed.terms and not parsed.phrases:
+            return set()
+        hits = self.repository.keyword_search(parsed.terms, parsed.phrases, filters)
+        if not parsed.terms:
+            return set(hits.matched)
+        weights = [_idf(df, hits.total) for df in hits.frequencies]
+        whole = sum(weights) or 1.0
+        known = [i for i, df in enumerate(hits.frequencies) if df > 0]
+        for image_id, matched in hits.matched.items():
+            candidate = candidates.setdefault(image_id, _Candidate(image_id))
+            candidate.matched = matched
+            candidate.keyword = sum(weights[i] for i in matched) / whole
+        for candidate in candidates.values():
+            # A word other photos hold but this one lacks counts against it ("grey dog on a sofa"
+            # against the ginger dog's sofa and the grey cat's window sill).
+            candidate.lacking = sum(weights[i] for i in known if i not in candidate.matched) / whole
+        return set(hits.matched)
+
+    def _fill_vector_scores(self, vector: list[float], candidates: dict[str, _Candidate]) -> None:
+        """Vector scores for candidates only the keywords found (their chunks were not in the top)."""
+        missing = [c.image_id for c in candidates.values() if c.chunk is None]
+        for start in range(0, len(missing), MAX_CANDIDATES // MAX_CHUNKS):
+            batch = missing[start : start + MAX_CANDIDATES // MAX_CHUNKS]
+            matches = self.index.query(vector, top_k=len(batch) * MAX_CHUNKS, within=batch)
+            self._take(matches, candidates, only_known=True)
+
+    @staticmethod
+    def _take(
+        matches: list[VectorMatch], candidates: dict[str, _Candidate], only_known: bool = False
+    ) -> None:
         for match in matches:
-            if match.image_id not in best or match.score > best[match.image_id][0]:
-                best[match.image_id] = (match.score, match.chunk)
-            if match.chunk > 0 and (
-                match.image_id not in best_line or match.score > best_line[match.image_id][0]
-            ):
-                best_line[match.image_id] = (match.score, match.chunk)
-        ranked = sorted(best.items(), key=lambda item: item[1][0], reverse=True)
-        records = self.repository.get_many([image_id for image_id, _ in ranked])
-        results: list[SearchResult] = []
-        for image_id, (score, _chunk) in ranked:
-            record = records.get(image_id)
-            if record is None or not record.searchable:
-                continue  # deleted, failed, or not indexed yet
-            chunks = description_chunks(record.description or "", self.embedder.max_chars)
-            line = best_line.get(image_id, (0.0, 1 if len(chunks) > 1 else 0))[1]
-            snippet = chunks[line] if line < len(chunks) else (chunks[0] if chunks else "")
-            results.append(SearchResult(record, score, snippet))
-            if len(results) == limit:
-                break
-        return results
+            candidate = candidates.get(match.image_id)
+            if candidate is None:
+                if only_known:
+                    continue
+                candidate = candidates[match.image_id] = _Candidate(match.image_id)
+            if candidate.chunk is None or match.score > candidate.vector:
+                candidate.vector, candidate.chunk = match.score, match.chunk
+
+    def _fuse(self, candidates: list[_Candidate]) -> None:
+        ranking = self.ranking
+        if ranking.fusion == "rrf":
+            by_vector = sorted(candidates, key=lambda c: -c.vector)
+            by_keyword = sorted((c for c in candidates if c.keyword > 0), key=lambda c: -c.keyword)
+            scores = {c.image_id: 0.0 for c in candidates}
+            for ranked in (by_vector, by_keyword):
+                for rank, c in enumerate(ranked, 1):
+                    scores[c.image_id] += 1.0 / (ranking.rrf_k + rank)
+            for c in candidates:
+                c.score = scores[c.image_id]
+            return
+        for c in candidates:
+            c.score = self._evidence(c)
+
+    def _evidence(self, c: _Candidate) -> float:
+        """The convex combination of the normalised vector score and the keyword score."""
+        ranking = self.ranking
+        span = ranking.vector_ceiling - ranking.vector_floor
+        vector = min(max((c.vector - ranking.vector_floor) / span, 0.0), 1.0)
+        weight = ranking.keyword_weight
+        return (1 - weight) * vector + weight * (c.keyword - c.lacking)
+
+    # ------------------------------------------------------------------ results
+
+    def _result(self, c: _Candidate, record: ImageRecord, parsed: ParsedQuery) -> SearchResult:
+        return SearchResult(record, c.score, self._snippet(c, record, parsed))
+
+    def _snippet(self, c: _Candidate, record: ImageRecord, parsed: ParsedQuery) -> str:
+        """The part of the description that best says why the photo matched."""
+        chunks = description_chunks(record.description or "", self.embedder.max_chars)
+        if not chunks:
+            return ""
+        lines = chunks[1:] or chunks
+        wanted = {w for term in parsed.terms for w in term} | {w for p in parsed.phrases for w in p}
+        if wanted:
+            # The line holding most of the query's words (by prefix, so "kitten" finds "kittens").
+            def hits(line: str) -> int:
+                words = tokens(line)
+                return sum(any(w.startswith(q[:5]) for w in words) for q in wanted)
+
+            best = max(lines, key=hits)
+            if hits(best) and (c.keyword > 0 or c.chunk in (None, 0)):
+                return best
+        if c.chunk is not None and 0 < c.chunk < len(chunks):
+            return chunks[c.chunk]
+        return lines[0]
+
+    def _listing(
+        self, parsed: ParsedQuery, filters: SearchFilters, page: int, per_page: int, sort: str
+    ) -> SearchPage:
+        """Filters alone (or a query of date words only): the photos that pass, newest first."""
+        records, total = self.repository.filtered(
+            filters, offset=(page - 1) * per_page, limit=per_page, newest_first=True
+        )
+        results = [SearchResult(record, None, _first_line(record)) for record in records]
+        return SearchPage(results, total, 0, page, per_page, parsed, filters)
+
+
+def _background(scores: list[float]) -> float:
+    """How alike the library's ordinary photos are to the query: the mean of the 10th-30th best.
+
+    With fewer than ten photos to compare, the likeness of an unrelated description is assumed.
+    """
+    ranked = sorted(scores, reverse=True)
+    if len(ranked) < 10:
+        return UNRELATED
+    middle = ranked[9:30]
+    return sum(middle) / len(middle)
+
+
+def _idf(frequency: int, total: int) -> float:
+    """BM25's inverse document frequency: rare words count for more (never negative)."""
+    return math.log(1 + (total - frequency + 0.5) / (frequency + 0.5))
+
+
+def _when(record: ImageRecord):
+    from datetime import UTC
+
+    moment = record.taken_at or record.created_at
+    if moment is None:
+        return 0.0
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.timestamp()
+
+
+def _first_line(record: ImageRecord) -> str:
+    return next((line for line in (record.description or "").splitlines() if line.strip()), "")

@@ -1,0 +1,242 @@
+"""Search queries over the image rows: full-text matches (SQLite FTS5, PostgreSQL tsvector) and filters.
+
+The repository answers which images hold which query terms and how common each term is; the search
+service (imgsearch.pipeline.search) turns that into scores. Both dialects stem English words the
+same way for this purpose (FTS5's porter tokenizer, PostgreSQL's english configuration).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import and_, exists, extract, func, literal_column, or_, select, table, update
+from sqlalchemy.sql.elements import ColumnElement
+
+from imgsearch.db.schema import FacetRow, ImageRow
+from imgsearch.models import ImageRecord, SearchFilters, Status
+
+# A term found in more images than this is only checked among the images rarer terms found: its
+# weight (IDF) is small, and listing every image that holds it would cost more than it tells.
+COMMON_TERM_ROWS = 5000
+
+_FTS = table("images_fts", literal_column("image_id"))
+
+
+@dataclass(frozen=True)
+class KeywordHits:
+    """Which images hold which query terms, within the search's filters.
+
+    total: images searched; frequencies[i]: how many of them hold term i; matched: for each image
+    holding at least one term (and every phrase), the indices of the terms it holds.
+    """
+
+    total: int
+    frequencies: list[int]
+    matched: dict[str, set[int]] = field(default_factory=dict)
+
+
+class SearchQueries:
+    """The part of SqlImageRepository that search uses (mixed in; see SqlImageRepository)."""
+
+    def keyword_search(
+        self,
+        terms: Sequence[Sequence[str]],
+        phrases: Sequence[Sequence[str]] = (),
+        filters: SearchFilters | None = None,
+        within: Sequence[str] | None = None,
+    ) -> KeywordHits:
+        """Images whose text holds the terms (each a run of tokens) and all the phrases.
+
+        within limits the search to those image ids (and is checked after the filters).
+        """
+        searched = self._scope(filters, within)
+        # How common a term is counts over everything searched; which images match, only among
+        # those holding every phrase.
+        scope = [*searched, *(self._holds(phrase) for phrase in phrases)]
+        with self._session() as session:
+            total = int(session.scalar(select(func.count()).select_from(ImageRow).where(*searched)) or 0)
+            if not terms or not total:
+                if phrases and total:  # phrases alone: every image that holds them matches
+                    ids = session.scalars(select(ImageRow.id).where(*scope).limit(COMMON_TERM_ROWS))
+                    return KeywordHits(total, [], {i: set() for i in ids})
+                return KeywordHits(total, [0] * len(terms), {})
+            frequencies: list[int] = []
+            holders: list[set[str] | None] = []
+            for term in terms:
+                condition = self._holds(term)
+                count_query = select(func.count()).select_from(ImageRow).where(*searched, condition)
+                count = int(session.scalar(count_query))
+                frequencies.append(count)
+                if phrases or count <= COMMON_TERM_ROWS:
+                    holders.append(set(session.scalars(select(ImageRow.id).where(*scope, condition))))
+                else:
+                    holders.append(None)
+            candidates = set().union(*(h for h in holders if h is not None))
+            for index, term in enumerate(terms):
+                if holders[index] is not None:
+                    continue
+                if not candidates:  # only common terms: take the first images of the rarest
+                    rarest = min(range(len(terms)), key=frequencies.__getitem__)
+                    query = select(ImageRow.id).where(*scope, self._holds(terms[rarest]))
+                    candidates = set(session.scalars(query.limit(COMMON_TERM_ROWS)))
+                query = select(ImageRow.id).where(*scope, self._holds(term), ImageRow.id.in_(candidates))
+                holders[index] = set(session.scalars(query))
+        matched: dict[str, set[int]] = {}
+        for index, ids in enumerate(holders):
+            for image_id in ids or ():
+                matched.setdefault(image_id, set()).add(index)
+        return KeywordHits(total, frequencies, matched)
+
+    def searchable_ids(self, filters: SearchFilters | None = None) -> list[str]:
+        """The ids of every searchable image that passes the filters."""
+        with self._session() as session:
+            return list(session.scalars(select(ImageRow.id).where(*self._scope(filters, None))))
+
+    def filtered(
+        self, filters: SearchFilters, offset: int = 0, limit: int = 50, newest_first: bool = True
+    ) -> tuple[list[ImageRecord], int]:
+        """Searchable images that pass the filters, by date taken (then added), and how many there are."""
+        from imgsearch.db.repository import _records
+
+        scope = self._scope(filters, None)
+        when = func.coalesce(ImageRow.taken_at, ImageRow.created_at)
+        order = (when.desc(), ImageRow.id.desc()) if newest_first else (when.asc(), ImageRow.id.asc())
+        with self._session() as session:
+            total = int(session.scalar(select(func.count()).select_from(ImageRow).where(*scope)) or 0)
+            rows = list(
+                session.scalars(select(ImageRow).where(*scope).order_by(*order).offset(offset).limit(limit))
+            )
+            return _records(session, rows), total
+
+    # ------------------------------------------------------------------ near-duplicates
+
+    def perceptual_hashes(self) -> list[tuple[str, str, str | None]]:
+        """(id, perceptual hash, duplicate group) of every image that has a hash."""
+        query = select(ImageRow.id, ImageRow.phash, ImageRow.duplicate_group).where(
+            ImageRow.phash.is_not(None)
+        )
+        with self._session() as session:
+            return [tuple(row) for row in session.execute(query)]
+
+    def join_duplicates(self, image_ids: Sequence[str], group: str) -> None:
+        """Put these images, and every image in a group any of them is in, into one group."""
+        with self._session.begin() as session:
+            groups = set(
+                session.scalars(
+                    select(ImageRow.duplicate_group).where(
+                        ImageRow.id.in_(list(image_ids)), ImageRow.duplicate_group.is_not(None)
+                    )
+                )
+            )
+            members = ImageRow.id.in_(list(image_ids))
+            if groups:
+                members = or_(members, ImageRow.duplicate_group.in_(groups))
+            session.execute(update(ImageRow).where(members).values(duplicate_group=group))
+
+    def duplicate_group(self, group: str) -> list[ImageRecord]:
+        """The images in one near-duplicate group, oldest first."""
+        from imgsearch.db.repository import _records
+
+        query = select(ImageRow).where(ImageRow.duplicate_group == group).order_by(ImageRow.created_at)
+        with self._session() as session:
+            return _records(session, list(session.scalars(query)))
+
+    def duplicate_groups(self) -> list[list[ImageRecord]]:
+        """Every group of two or more near-duplicates, largest first; each oldest first."""
+        from imgsearch.db.repository import _records
+
+        with self._session() as session:
+            grouped = (
+                select(ImageRow.duplicate_group)
+                .where(ImageRow.duplicate_group.is_not(None))
+                .group_by(ImageRow.duplicate_group)
+                .having(func.count() > 1)
+            )
+            rows = list(
+                session.scalars(
+                    select(ImageRow)
+                    .where(ImageRow.duplicate_group.in_(grouped))
+                    .order_by(ImageRow.duplicate_group, ImageRow.created_at, ImageRow.id)
+                )
+            )
+            records = _records(session, rows)
+        groups: dict[str, list[ImageRecord]] = {}
+        for record in records:
+            groups.setdefault(record.duplicate_group or "", []).append(record)
+        return sorted(groups.values(), key=lambda g: (-len(g), g[0].id))
+
+    # ------------------------------------------------------------------ SQL pieces
+
+    def _scope(self, filters: SearchFilters | None, within: Sequence[str] | None) -> list[ColumnElement]:
+        conditions: list[ColumnElement] = [_searchable()]
+        if within is not None:
+            conditions.append(ImageRow.id.in_(list(within)))
+        if filters is not None:
+            conditions.extend(_filter_conditions(filters))
+        return conditions
+
+    def _holds(self, tokens: Sequence[str]) -> ColumnElement:
+        """The image's search text holds these tokens, adjacent and in order (stemmed)."""
+        words = " ".join(t for t in tokens if t)
+        if self.engine.dialect.name == "sqlite":
+            match = literal_column("images_fts").op("MATCH")(_fts_phrase(words))
+            return ImageRow.id.in_(select(_FTS.c.image_id).where(match))
+        query = func.phraseto_tsquery("english", words)
+        return literal_column("images.search_tsv").op("@@")(query)
+
+
+def _searchable() -> ColumnElement:
+    """Indexed, or being described again with its earlier vectors in place (see ImageRecord.searchable)."""
+    redo = and_(
+        ImageRow.status.in_([Status.PENDING.value, Status.PROCESSING.value]), ImageRow.vector_count > 0
+    )
+    return or_(ImageRow.status == Status.INDEXED.value, redo)
+
+
+def _filter_conditions(filters: SearchFilters) -> list[ColumnElement]:
+    out: list[ColumnElement] = []
+    dates = filters.dates
+    if dates is not None:
+        out.append(ImageRow.taken_at.is_not(None))
+        if dates.start is not None:
+            out.append(ImageRow.taken_at >= dates.start)
+        if dates.end is not None:
+            out.append(ImageRow.taken_at < dates.end)
+        if dates.months:
+            out.append(extract("month", ImageRow.taken_at).in_(list(dates.months)))
+        if dates.hours is not None:
+            start, end = dates.hours
+            hour = extract("hour", ImageRow.taken_at)
+            out.append(and_(hour >= start, hour < end) if start < end else or_(hour >= start, hour < end))
+    if filters.camera:
+        out.append(func.lower(ImageRow.camera).contains(filters.camera.lower(), autoescape=True))
+    if filters.has_text is not None:
+        out.append(ImageRow.has_text.is_(filters.has_text))
+    if filters.people_min is not None:
+        out.append(ImageRow.people >= filters.people_min)
+    if filters.people_max is not None:
+        out.append(ImageRow.people <= filters.people_max)
+    if filters.orientation == "landscape":
+        out.append(ImageRow.width * 100 > ImageRow.height * 105)
+    elif filters.orientation == "portrait":
+        out.append(ImageRow.height * 100 > ImageRow.width * 105)
+    elif filters.orientation == "square":
+        out.append(
+            and_(ImageRow.width * 100 <= ImageRow.height * 105, ImageRow.height * 100 <= ImageRow.width * 105)
+        )
+    for kind, value in (("colour", filters.colour), ("label", filters.label)):
+        if value:
+            out.append(_has_facet(kind, value))
+    return out
+
+
+def _has_facet(kind: str, value: str) -> ColumnElement:
+    wanted = value.strip().lower()
+    forms = {wanted, wanted[:-1]} if len(wanted) > 3 and wanted.endswith("s") else {wanted}  # dogs -> dog
+    return exists().where(FacetRow.image_id == ImageRow.id, FacetRow.kind == kind, FacetRow.value.in_(forms))
+
+
+def _fts_phrase(words: str) -> str:
+    """An FTS5 phrase for words that are letters and digits only (see imgsearch.pipeline.query.tokens)."""
+    return '"' + words.replace('"', '""') + '"'

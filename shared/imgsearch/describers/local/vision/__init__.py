@@ -1,0 +1,1 @@
+"""Offline image classification and visual embeddings (EfficientNet-Lite0 in numpy or onnxruntime)."""
