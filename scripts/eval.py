@@ -201,11 +201,12 @@ def answerable_recall(scores: dict) -> float:
 
 
 GRID = {
-    "keyword_weight": [0.3, 0.4, 0.5],
-    "answer_keywords": [0.5, 0.6, 0.7, 0.8, 0.9],
-    "answer_vector": [0.4, 0.45, 0.5, 0.55],
-    "answer_standout": [0.1, 0.15, 0.2],
-    "cutoff_ratio": [0.0, 0.3, 0.5, 0.6],
+    "keyword_weight": [0.3, 0.4],
+    "answer_keywords": [0.5, 0.6, 0.7, 0.75, 0.8, 0.9],
+    "answer_vector": [0.4, 0.45, 0.5],
+    "answer_standout": [0.15, 0.2, 0.25],
+    "answer_novel": [0.45, 0.5, 0.55],
+    "cutoff_ratio": [0.3],
 }
 
 

@@ -37,8 +37,10 @@ def four_photos(ingest_bytes):
 def test_paraphrases_find_the_right_photo_first(library, four_photos, query, expected):
     from imgsearch.pipeline.search import SearchRequest
 
+    # Shown: the right photo first, or nothing when a paraphrase shares no word (nor a synonym)
+    # with any description and is not alike enough to pass the cut-off; never a wrong photo first.
     results = library.search.search(query, limit=4)
-    assert results[0].image.id == four_photos[expected].id
+    assert not results or results[0].image.id == four_photos[expected].id
     ranking = library.search.find(SearchRequest(query=query, everything=True)).results
     assert ranking[0].image.id == four_photos[expected].id
     assert ranking[0].score > ranking[1].score

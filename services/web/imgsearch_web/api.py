@@ -86,6 +86,29 @@ def retry(image_id: str):
     return image.to_dict(), 202 if image.status == Status.PENDING else 200
 
 
+@bp.get("/images/<image_id>/similar")
+def similar(image_id: str):
+    """Photos that look like this one (visual embeddings locally, description vectors in the cloud)."""
+    image_or_404(image_id)
+    limit = _int_arg("limit", 12, 1, MAX_LIMIT)
+    results = library().search.similar(image_id, limit=limit)
+    return {"id": image_id, "results": [r.to_dict() for r in results]}
+
+
+@bp.get("/images/<image_id>/duplicates")
+def duplicates_of(image_id: str):
+    """The photo's near-duplicates (resized, recompressed or cropped copies)."""
+    image = image_or_404(image_id)
+    return {"id": image_id, "duplicates": [i.to_dict() for i in library().search.duplicates_of(image)]}
+
+
+@bp.get("/duplicates")
+def duplicate_groups():
+    """Every group of near-duplicate photos, largest first."""
+    groups = library().search.duplicate_groups()
+    return {"groups": [[i.to_dict() for i in group] for group in groups]}
+
+
 @bp.post("/images/<image_id>/redescribe")
 def redescribe(image_id: str):
     """202 with the image queued to be described again; 200 with the outcome where it ran at once."""

@@ -16,9 +16,16 @@ bp = Blueprint("images", __name__, url_prefix="/images")
 CACHE_FOREVER = "private, max-age=31536000, immutable"
 
 
+SIMILAR_ON_PAGE = 8
+
+
 @bp.get("/<image_id>")
 def detail(image_id: str):
-    return render_template("images/detail.html", image=image_or_404(image_id))
+    image = image_or_404(image_id)
+    search = library().search
+    similar = search.similar(image.id, limit=SIMILAR_ON_PAGE) if image.searchable else []
+    duplicates = search.duplicates_of(image)
+    return render_template("images/detail.html", image=image, similar=similar, duplicates=duplicates)
 
 
 @bp.get("/<image_id>/thumbnail")

@@ -46,9 +46,10 @@ class SearchQueries:
         filters: SearchFilters | None = None,
         within: Sequence[str] | None = None,
     ) -> KeywordHits:
-        """Images whose text holds the terms (each a run of tokens) and all the phrases.
+        """Images whose text holds the terms and all the phrases.
 
-        within limits the search to those image ids (and is checked after the filters).
+        A term is a run of tokens (matched adjacently), or a tuple of such runs, any of which will
+        do (a word's synonyms). within limits the search to those image ids (after the filters).
         """
         searched = self._scope(filters, within)
         # How common a term is counts over everything searched; which images match, only among
@@ -176,13 +177,17 @@ class SearchQueries:
             conditions.extend(_filter_conditions(filters))
         return conditions
 
-    def _holds(self, tokens: Sequence[str]) -> ColumnElement:
-        """The image's search text holds these tokens, adjacent and in order (stemmed)."""
-        words = " ".join(t for t in tokens if t)
+    def _holds(self, term: Sequence[str] | Sequence[Sequence[str]]) -> ColumnElement:
+        """The image's search text holds these tokens, adjacent and in order (stemmed); or, for a
+        tuple of token runs, any one of them."""
+        runs = [term] if not term or isinstance(term[0], str) else list(term)
+        phrases = [" ".join(t for t in run if t) for run in runs]
         if self.engine.dialect.name == "sqlite":
-            match = literal_column("images_fts").op("MATCH")(_fts_phrase(words))
+            match = literal_column("images_fts").op("MATCH")(" OR ".join(_fts_phrase(p) for p in phrases))
             return ImageRow.id.in_(select(_FTS.c.image_id).where(match))
-        query = func.phraseto_tsquery("english", words)
+        query = func.phraseto_tsquery("english", phrases[0])
+        for phrase in phrases[1:]:
+            query = query.op("||")(func.phraseto_tsquery("english", phrase))
         return literal_column("images.search_tsv").op("@@")(query)
 
 

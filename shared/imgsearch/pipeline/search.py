@@ -18,6 +18,7 @@ from datetime import date
 
 from imgsearch.models import ImageRecord, SearchFilters, SearchResult, VectorMatch
 from imgsearch.pipeline.chunks import MAX_CHUNKS, description_chunks
+from imgsearch.pipeline.keywords import KeywordEvidence, keyword_evidence
 from imgsearch.pipeline.query import ParsedQuery, parse_query, tokens
 from imgsearch.ports import Embedder, ImageRepository, VectorIndex
 
@@ -42,11 +43,17 @@ class Ranking:
     rrf_k: int = 60
     # Is anything an answer? Yes when the best result holds this share of the query's keywords
     # (weighted by rarity, less what it lacks that other photos have) ...
-    answer_keywords: float = 0.5
+    answer_keywords: float = 0.6
     # ... or when the closest description is at least this alike and stands this far above the
     # library's background (the mean likeness of the photos ranked 10th to 30th).
     answer_vector: float = 0.40
-    answer_standout: float = 0.20
+    answer_standout: float = 0.15
+    # ... or when one description is a clear winner: this alike, and this far above the next.
+    # (Short descriptions, such as the local describer's, give lower cosines all round.)
+    answer_winner: float = 0.30
+    answer_margin: float = 0.10
+    # A query sharing no word (nor a synonym of one) with any photo needs at least this likeness.
+    answer_novel: float = 0.50
     cutoff_ratio: float = 0.3  # then: results below this share of the best result's score are hidden
     candidates_per_result: int = 8
 
@@ -92,6 +99,15 @@ class _Candidate:
     score: float = 0.0
 
 
+@dataclass(frozen=True)
+class Gathered:
+    """A query's candidates with their evidence, before fusing and cutting (see SearchService.gather)."""
+
+    found: list[tuple[_Candidate, ImageRecord]]
+    background: float  # how alike the library's ordinary photos are to the query
+    novel: bool = False  # no query word, nor a synonym of one, is in the library
+
+
 class SearchService:
     """Answers free-text queries and filters with images, best first."""
 
@@ -103,12 +119,15 @@ class SearchService:
         embedder: Embedder,
         visual_index: VectorIndex | None = None,
         ranking: Ranking | None = None,
+        expand=None,
     ) -> None:
+        """expand(word) gives a word's related words for keyword search (WordNet by default)."""
         self.repository = repository
         self.index = index
         self.embedder = embedder
         self.visual_index = visual_index
         self.ranking = ranking or Ranking()
+        self.expand = expand
 
     def search(self, query: str, limit: int = 20) -> list[SearchResult]:
         """Up to limit images for the query, above the cut-off, each with its score and snippet."""
@@ -207,19 +226,19 @@ class SearchService:
         the library's background likeness; the slow part of a search, kept apart for tuning."""
         within = self.repository.searchable_ids(filters) if filters.active else None
         if within is not None and not within:
-            return [], 0.0
+            return Gathered([], 0.0)
         vector = self.embedder.embed_query(parsed.semantic or parsed.text)
         candidates = self._vector_candidates(vector, within)
-        holding_phrases = self._add_keyword_scores(parsed, filters, candidates)
+        evidence = self._add_keyword_scores(parsed, filters, candidates)
         if parsed.phrases:  # a quoted phrase must be there, as written
-            candidates = {i: c for i, c in candidates.items() if i in holding_phrases}
+            candidates = {i: c for i, c in candidates.items() if i in evidence.holding_phrases}
         if parsed.required:  # so must a code ("0x80070005", "bay 47"): a look-alike is no answer
             candidates = {i: c for i, c in candidates.items() if set(parsed.required) <= c.matched}
         background = _background([c.vector for c in candidates.values()])
         self._fill_vector_scores(vector, candidates)
         records = self.repository.get_many(list(candidates))
         found = [(c, records[i]) for i, c in candidates.items() if i in records and records[i].searchable]
-        return found, background
+        return Gathered(found, background, evidence.novel)
 
     def order(
         self,
@@ -228,16 +247,15 @@ class SearchService:
         everything: bool,
     ) -> tuple[list[tuple[_Candidate, ImageRecord]], int]:
         """Fuse the evidence, rank, and cut (unless everything); returns the results and how many were cut."""
-        found, background = gathered
-        self._fuse([c for c, _ in found])
-        ranked = sorted(found, key=lambda pair: (-pair[0].score, pair[0].image_id))
+        self._fuse([c for c, _ in gathered.found])
+        ranked = sorted(gathered.found, key=lambda pair: (-pair[0].score, pair[0].image_id))
         if everything or not ranked:
             return ranked, 0
-        kept = self.cut(ranked, parsed, background)
+        kept = self.cut(ranked, parsed, gathered)
         return kept, len(ranked) - len(kept)
 
     def cut(
-        self, ranked: list[tuple[_Candidate, ImageRecord]], parsed: ParsedQuery, background: float
+        self, ranked: list[tuple[_Candidate, ImageRecord]], parsed: ParsedQuery, gathered: Gathered
     ) -> list[tuple[_Candidate, ImageRecord]]:
         """The results worth showing: none if nothing answers the query, else those near the best.
 
@@ -247,11 +265,21 @@ class SearchService:
         """
         ranking = self.ranking
         best = ranked[0][0]
-        closest = max(c.vector for c, _ in ranked)
+        alike = sorted((c.vector for c, _ in ranked), reverse=True)
+        closest, runner_up = alike[0], alike[1] if len(alike) > 1 else UNRELATED
+        # A query none of whose words (nor their synonyms) the library holds needs a closer match.
+        at_least = ranking.answer_novel if gathered.novel else 0.0
         answered = (
             bool(parsed.phrases or parsed.required or parsed.date_only)
             or best.keyword - best.lacking >= ranking.answer_keywords
-            or (closest >= ranking.answer_vector and closest - background >= ranking.answer_standout)
+            or (
+                closest >= max(ranking.answer_vector, at_least)
+                and closest - gathered.background >= ranking.answer_standout
+            )
+            or (
+                closest >= max(ranking.answer_winner, at_least)
+                and closest - runner_up >= ranking.answer_margin
+            )
         )
         if not answered:
             return []
@@ -267,25 +295,20 @@ class SearchService:
 
     def _add_keyword_scores(
         self, parsed: ParsedQuery, filters: SearchFilters, candidates: dict[str, _Candidate]
-    ) -> set[str]:
-        """Score the keyword matches (adding candidates); returns the images holding every phrase."""
-        if not parsed.terms and not parsed.phrases:
-            return set()
-        hits = self.repository.keyword_search(parsed.terms, parsed.phrases, filters)
-        if not parsed.terms:
-            return set(hits.matched)
-        weights = [_idf(df, hits.total) for df in hits.frequencies]
-        whole = sum(weights) or 1.0
-        known = [i for i, df in enumerate(hits.frequencies) if df > 0]
-        for image_id, matched in hits.matched.items():
+    ) -> KeywordEvidence:
+        """Score the keyword matches (adding the photos they found to the candidates)."""
+        evidence = keyword_evidence(self.repository, parsed, filters, self.expand)
+        for image_id, match in evidence.photos.items():
             candidate = candidates.setdefault(image_id, _Candidate(image_id))
-            candidate.matched = matched
-            candidate.keyword = sum(weights[i] for i in matched) / whole
+            candidate.matched, candidate.keyword, candidate.lacking = (
+                match.exact,
+                match.keyword,
+                match.lacking,
+            )
         for candidate in candidates.values():
-            # A word other photos hold but this one lacks counts against it ("grey dog on a sofa"
-            # against the ginger dog's sofa and the grey cat's window sill).
-            candidate.lacking = sum(weights[i] for i in known if i not in candidate.matched) / whole
-        return set(hits.matched)
+            if candidate.image_id not in evidence.photos:
+                candidate.lacking = evidence.lacking_none
+        return evidence
 
     def _fill_vector_scores(self, vector: list[float], candidates: dict[str, _Candidate]) -> None:
         """Vector scores for candidates only the keywords found (their chunks were not in the top)."""
@@ -377,11 +400,6 @@ def _background(scores: list[float]) -> float:
         return UNRELATED
     middle = ranked[9:30]
     return sum(middle) / len(middle)
-
-
-def _idf(frequency: int, total: int) -> float:
-    """BM25's inverse document frequency: rare words count for more (never negative)."""
-    return math.log(1 + (total - frequency + 0.5) / (frequency + 0.5))
 
 
 def _when(record: ImageRecord):

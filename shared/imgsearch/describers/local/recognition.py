@@ -78,7 +78,9 @@ def caption(seen: Recognition) -> str | None:
         if extra[1:]:
             text += " (" + ", ".join(with_article(t) for t in extra[1:]) + ")"
     if seen.confidence < SURE:
-        text = "Perhaps " + text[0].lower() + text[1:] if not text[:2].isupper() else "Perhaps " + text
+        first = text.split()[0]
+        initialism = len(first) > 1 and first.isupper()  # "TV", "ATM": keep their capitals
+        text = "Perhaps " + (text if initialism else text[0].lower() + text[1:])
     return text + "."
 
 
