@@ -142,7 +142,7 @@ RULES_TABLE = """
 13135832  seed                  seed
 07555863  food                  food                           food         stop
 00021265  food                  food                           food         stop
-07881800  beverage              drink                          drink        stop
+07881800  beverage              drink|food and drink           drink        stop
 07884567  alcohol               alcohol
 07891726  wine                  wine
 07929519  coffee                coffee
@@ -379,8 +379,8 @@ OVERRIDES_TABLE = """
 437 ; lighthouse                 ; =lighthouse|beacon|tower|building
 438 ;                            ; =beaker|glassware|laboratory
 439 ;                            ; bearskin|busby
-440 ;                            ; =beer bottle|beer|bottle|alcohol|drink ; drink
-441 ;                            ; =beer glass|beer|glass|alcohol|drink ; drink
+440 ;                            ; =beer bottle|beer|bottle|alcohol|drink|food and drink ; drink
+441 ;                            ; =beer glass|beer|glass|alcohol|drink|food and drink ; drink
 442 ;                            ; =bell cote|bell tower|belfry|church|building ; building
 443 ;                            ; =bib|baby bib|clothing|clothes ; clothing
 444 ; tandem bicycle             ; tandem bicycle|tandem
@@ -602,6 +602,7 @@ OVERRIDES_TABLE = """
 695 ;                            ; =padlock|lock ; household
 696 ;                            ; =paintbrush|brush|paint|painting ; tool
 697 ; pajamas                    ; =pajamas|pyjamas|PJs|sleepwear|nightwear|clothing|clothes
+698 ;                            ; palace|temple  # ImageNet's palaces: East Asian halls, often temples
 699 ;                            ; panpipe|pan flute|panpipes
 700 ;                            ; =paper towel|kitchen roll|paper towels|towel|paper ; household
 701 ;                            ; =parachute|chute|skydiving|parachuting ; sport
@@ -640,7 +641,7 @@ OVERRIDES_TABLE = """
 734 ;                            ; =police van|paddy wagon|police|van|vehicle
 735 ;                            ; poncho|cape
 736 ;                            ; =pool table|billiard table|billiards|pool|snooker|sport ; sport
-737 ; soda bottle                ; =soda bottle|pop bottle|soda|soft drink|bottle|drink ; drink
+737 ; soda bottle                ; =soda bottle|pop bottle|soda|soft drink|bottle|drink|food and drink ; drink
 738 ; flowerpot                  ; =flowerpot|plant pot|pot|plant
 739 ;                            ; =potter's wheel|pottery|ceramics|clay ; tool
 740 ;                            ; power drill|drill
@@ -794,7 +795,7 @@ OVERRIDES_TABLE = """
 904 ;                            ; =window screen|insect screen|fly screen|window|mesh ; household
 905 ;                            ; =window shade|window blind|blind|roller blind|window ; household
 906 ;                            ; Windsor tie|necktie
-907 ;                            ; =wine bottle|wine|bottle|alcohol|drink ; drink
+907 ;                            ; =wine bottle|wine|bottle|alcohol|drink|food and drink ; drink
 908 ;                            ; =airplane wing|wing|airplane|plane|aircraft ; other
 910 ;                            ; =wooden spoon|spoon|kitchen utensil|kitchenware
 911 ;                            ; =wool|yarn|knitting|fabric|textile
@@ -838,8 +839,8 @@ OVERRIDES_TABLE = """
 962 ;                            ; =meat loaf|meatloaf|meat|food  # WordNet adds "loaf of bread"
 964 ;                            ; potpie|pot pie|pie
 965 ;                            ; burrito|Mexican food
-968 ;                            ; =cup|drink  # WordNet: the punch; the photos are cups
-969 ;                            ; =eggnog|drink  # not always alcoholic
+968 ;                            ; =cup|drink|food and drink  # WordNet: the punch; the photos are cups
+969 ;                            ; =eggnog|drink|food and drink  # not always alcoholic
 970 ;                            ; =alp|alps|mountain|mountains|landscape
 971 ;                            ; =bubble|bubbles|soap bubble ; other
 972 ;                            ; cliff|cliffs

@@ -236,8 +236,8 @@ def tune(library, ids, dataset) -> tuple[dict, object]:
             if fixed is not None:
                 cut = uncut = fixed
             else:
-                cut = [r.id for _, r in library.search.order(gathered, parsed, False)[0]][:10]
-                uncut = [r.id for _, r in library.search.order(gathered, parsed, True)[0]][:10]
+                cut = [c.image_id for c in library.search.order(gathered, parsed, False)[0]][:10]
+                uncut = [c.image_id for c in library.search.order(gathered, parsed, True)[0]][:10]
             rel = query["relevance"]
             cut_ids, uncut_ids = [ids[i] for i in cut], [ids[i] for i in uncut]
             rows.setdefault(query["kind"], []).append(

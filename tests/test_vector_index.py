@@ -92,3 +92,29 @@ def test_concurrent_writer_processes_and_a_reader_lose_nothing(tmp_path):
         w.join()
         assert w.exitcode == 0
     assert reader.count() == 80
+
+
+def test_a_search_of_first_chunks_only_sees_whole_descriptions(index):
+    index.upsert(
+        [
+            _rec("a", 0, _vec(1, 0)),
+            _rec("a", 1, _vec(0, 1)),  # a line of a, very close to the query
+            _rec("b", 0, _vec(0.6, 0.8)),
+            _rec("c", 0, _vec(0, 0, 1)),
+        ]
+    )
+    query = _vec(0, 1)
+    assert [(m.image_id, m.chunk) for m in index.query(query, top_k=2)] == [("a", 1), ("b", 0)]
+    heads = index.query(query, top_k=3, heads_only=True)
+    assert [(m.image_id, m.chunk) for m in heads] == [("b", 0), ("a", 0), ("c", 0)]
+    assert [m.image_id for m in index.query(query, top_k=3, within=["a", "c"], heads_only=True)] == ["a", "c"]
+    index.delete(["b#0"])  # deletes reload everything, heads included
+    assert [m.image_id for m in index.query(query, top_k=3, heads_only=True)] == ["a", "c"]
+
+
+def test_a_search_within_a_few_images_scores_only_their_vectors(tmp_path):
+    index = LocalVectorIndex(tmp_path / "many.sqlite", dimension=4)
+    index.upsert([_rec(f"img{n}", 0, _vec(1, n / 100)) for n in range(100)])
+    matches = index.query(_vec(1, 1), top_k=5, within=["img3", "img97", "missing"])
+    assert [m.image_id for m in matches] == ["img97", "img3"]
+    assert index.fetch(["img3#0", "nope"]).keys() == {"img3#0"}

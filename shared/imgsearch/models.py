@@ -178,6 +178,19 @@ class SearchFilters:
 
 
 @dataclass(frozen=True)
+class KeywordHits:
+    """Which images hold which query terms, within the search's filters.
+
+    total: images searched; frequencies[i]: how many of them hold term i; matched: for each image
+    holding at least one term (and every phrase), the indices of the terms it holds.
+    """
+
+    total: int
+    frequencies: list[int]
+    matched: dict[str, set[int]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class VectorRecord:
     """One embedded chunk of one image's description."""
 

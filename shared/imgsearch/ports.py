@@ -5,7 +5,15 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Sequence
 from typing import Protocol
 
-from imgsearch.models import Description, ImageRecord, Status, VectorMatch, VectorRecord
+from imgsearch.models import (
+    Description,
+    ImageRecord,
+    KeywordHits,
+    SearchFilters,
+    Status,
+    VectorMatch,
+    VectorRecord,
+)
 
 
 class Storage(Protocol):
@@ -80,9 +88,42 @@ class ImageRepository(Protocol):
 
     def iter_all(self, batch_size: int = 100) -> Iterable[list[ImageRecord]]: ...
 
+    # Search (imgsearch.db.search): full text, filters, near-duplicate groups.
+
+    def keyword_search(
+        self,
+        terms: Sequence[Sequence[str]],
+        phrases: Sequence[Sequence[str]] = (),
+        filters: SearchFilters | None = None,
+        within: Sequence[str] | None = None,
+        total: int | None = None,
+    ) -> KeywordHits: ...
+
+    def searchable_ids(self, filters: SearchFilters | None = None) -> list[str]: ...
+
+    def searchable_among(self, image_ids: Sequence[str]) -> set[str]: ...
+
+    def moments(self, image_ids: Sequence[str]) -> dict[str, float]: ...
+
+    def filtered(
+        self, filters: SearchFilters, offset: int = 0, limit: int = 50, newest_first: bool = True
+    ) -> tuple[list[ImageRecord], int]: ...
+
+    def perceptual_hashes(self) -> list[tuple[str, str, str | None]]: ...
+
+    def join_duplicates(self, image_ids: Sequence[str], group: str) -> None: ...
+
+    def duplicate_group(self, group: str) -> list[ImageRecord]: ...
+
+    def duplicate_groups(self) -> list[list[ImageRecord]]: ...
+
 
 class VectorIndex(Protocol):
-    """Embedded description chunks, searched by cosine similarity."""
+    """Embedded description chunks, searched by cosine similarity.
+
+    An index that can search each image's first chunk (its whole description) on its own, cheaper
+    than every chunk, says so with `searches_heads = True` and takes query(..., heads_only=True).
+    """
 
     def upsert(self, records: Sequence[VectorRecord]) -> None: ...
 

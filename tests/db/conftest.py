@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from db.postgres import postgres_url  # noqa: F401  (the session-scoped server, shared)
+from db.postgres import postgres_server, postgres_url  # noqa: F401  (the session-scoped server, shared)
 from sqlalchemy import text
 
 from imgsearch.db.engine import create_engine

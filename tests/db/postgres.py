@@ -121,14 +121,20 @@ class PostgresServer:
 
 
 @pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    """A URL (postgresql+pg8000://postgres@127.0.0.1:PORT/imgsearch) of a database on a real PostgreSQL."""
+def postgres_server() -> Iterator[PostgresServer]:
+    """A real PostgreSQL on a temporary directory and port, for the whole session."""
     try:
         server = PostgresServer()
     except FileNotFoundError as exc:
         pytest.skip(f"PostgreSQL tests need a local server: {exc}")
     server.start()
     try:
-        yield server.create_database()
+        yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_url(postgres_server) -> str:
+    """A URL (postgresql+pg8000://postgres@127.0.0.1:PORT/imgsearch) of a database on a real PostgreSQL."""
+    return postgres_server.create_database()

@@ -31,6 +31,10 @@ INSERT OR IGNORE INTO state VALUES ('deletes', 0);
 """
 
 
+LOAD_BATCH = 20_000  # rows read from disk at a time
+SMALL_SCOPE = 8  # a search within fewer than 1/8 of the images scores only their rows
+
+
 class DimensionMismatch(ValueError):
     """Vectors of another size are already in the index: reindex after changing the embedder."""
 
@@ -48,16 +52,35 @@ class LocalVectorIndex:
         self._writer = _connect(self.path)
         self._reader = _connect(self.path)
         self._writer.executescript(SCHEMA)
-        self._matrix = np.zeros((0, dimension), dtype=np.float32)
+        self._clear()
+        self._deletes = -1
+        self._version: int | None = None
+
+    def _clear(self) -> None:
+        """Forget the cached rows (the next read loads them all again)."""
+        # Rows live in a buffer that grows by doubling, so appending n rows costs O(n), not a copy
+        # of everything held; the matrix searched is the filled part of it.
+        self._buffer = np.zeros((0, self.dimension), dtype=np.float32)
+        self._size = 0
         self._ids: list[str] = []
         self._images: list[str] = []
         self._chunks: list[int] = []
-        # Each row's image as a small integer, so a search limited to some images is one mask.
+        self._row_of: dict[str, int] = {}
+        self._rows_of_image: dict[str, list[int]] = {}
+        # Each row's image as a small integer, so a search limited to many images is one mask.
         self._codes = np.zeros(0, dtype=np.int64)
         self._code_of: dict[str, int] = {}
+        # Every image's first chunk (its whole description) again, packed: a search over images
+        # rather than chunks reads a quarter of the memory.
+        self._heads = np.zeros((0, self.dimension), dtype=np.float32)
+        self._head_rows: list[int] = []
         self._max_seq = 0
-        self._deletes = -1
-        self._version: int | None = None
+
+    @property
+    def _matrix(self) -> np.ndarray:
+        return self._buffer[: self._size]
+
+    searches_heads = True  # query(heads_only=True) is cheaper than a search of every chunk
 
     # ------------------------------------------------------------------ writes
 
@@ -100,37 +123,77 @@ class LocalVectorIndex:
     # ------------------------------------------------------------------ reads
 
     def query(
-        self, vector: Sequence[float], top_k: int, within: Collection[str] | None = None
+        self,
+        vector: Sequence[float],
+        top_k: int,
+        within: Collection[str] | None = None,
+        heads_only: bool = False,
     ) -> list[VectorMatch]:
-        """The top_k nearest vectors, best first; within limits them to those images' vectors."""
+        """The top_k nearest vectors, best first; within limits them to those images' vectors.
+
+        heads_only: only each image's first chunk (chunk 0, its whole description).
+        """
         q = _unit(np.asarray(vector, dtype=np.float32))
         if q.shape != (self.dimension,):
             raise DimensionMismatch(f"query has {q.shape[0]} dimensions; the index holds {self.dimension}")
         with self._lock:
             self._refresh()
             matrix, ids, images, chunks = self._matrix, self._ids, self._images, self._chunks
-            keep = self._mask(within) if within is not None else None
+            rows = keep = None
+            if within is not None:
+                # A few images: score just their rows; many: one pass with a mask.
+                if len(within) * SMALL_SCOPE < len(self._code_of):
+                    rows = self._rows(within, heads_only)
+                else:
+                    keep = self._mask(within)
+            if heads_only and rows is None:
+                matrix = self._heads[: len(self._head_rows)]
+                rows = np.asarray(self._head_rows, dtype=np.int64)
+                if keep is not None:
+                    keep = keep[rows]
+                rows_are_all_heads = True
+            else:
+                rows_are_all_heads = False
         if top_k <= 0 or not ids:
             return []
-        scores = matrix @ q
-        available = len(ids)
+        if rows_are_all_heads:
+            scores = matrix @ q
+        elif rows is not None:
+            if not len(rows):
+                return []
+            scores = matrix[rows] @ q
+        else:
+            scores = matrix @ q
+        available = len(scores)
+        if not available:
+            return []
         if keep is not None:
             available = int(np.count_nonzero(keep))
             if not available:
                 return []
             scores = np.where(keep, scores, np.float32(-np.inf))
         k = min(top_k, available)
-        top = np.argpartition(-scores, k - 1)[:k]
+        top = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
         top = top[np.argsort(-scores[top], kind="stable")]
+        if rows is not None:
+            return [
+                VectorMatch(ids[r], images[r], chunks[r], float(scores[i]))
+                for i, r in ((i, rows[i]) for i in top)
+            ]
         return [VectorMatch(ids[i], images[i], chunks[i], float(scores[i])) for i in top]
 
     def fetch(self, ids: Sequence[str]) -> dict[str, list[float]]:
         """The stored vectors of these ids (unknown ids are left out)."""
         with self._lock:
             self._refresh()
-            wanted = set(ids)
-            rows = [n for n, vector_id in enumerate(self._ids) if vector_id in wanted]
-            return {self._ids[n]: self._matrix[n].tolist() for n in rows}
+            rows = {i: self._row_of[i] for i in ids if i in self._row_of}
+            return {vector_id: self._buffer[n].tolist() for vector_id, n in rows.items()}
+
+    def _rows(self, within: Collection[str], heads_only: bool = False) -> np.ndarray:
+        rows = [row for image_id in within for row in self._rows_of_image.get(image_id, ())]
+        if heads_only:
+            rows = [row for row in rows if self._chunks[row] == 0]
+        return np.asarray(rows, dtype=np.int64)
 
     def _mask(self, within: Collection[str]) -> np.ndarray:
         codes = [self._code_of[i] for i in within if i in self._code_of]
@@ -159,33 +222,47 @@ class LocalVectorIndex:
         try:
             deletes = conn.execute("SELECT value FROM state WHERE key = 'deletes'").fetchone()[0]
             if deletes != self._deletes:
-                rows = conn.execute(
-                    "SELECT seq, id, image_id, chunk, embedding FROM vectors ORDER BY seq"
-                ).fetchall()
-                self._ids, self._images, self._chunks = [], [], []
-                self._matrix = np.zeros((0, self.dimension), dtype=np.float32)
-                self._codes = np.zeros(0, dtype=np.int64)
-                self._code_of = {}
-                self._max_seq = 0
-            else:
-                rows = conn.execute(
-                    "SELECT seq, id, image_id, chunk, embedding FROM vectors WHERE seq > ? ORDER BY seq",
-                    (self._max_seq,),
-                ).fetchall()
+                self._clear()
+            cursor = conn.execute(
+                "SELECT seq, id, image_id, chunk, embedding FROM vectors WHERE seq > ? ORDER BY seq",
+                (self._max_seq,),
+            )
+            # In batches: a large index loads without holding every row twice.
+            while rows := cursor.fetchmany(LOAD_BATCH):
+                self._append(rows)
         finally:
             conn.execute("COMMIT")
-        if rows:
-            block = np.frombuffer(b"".join(r[4] for r in rows), dtype=np.float32)
-            block = block.reshape(len(rows), self.dimension)
-            self._matrix = np.vstack([self._matrix, block]) if len(self._ids) else block.copy()
-            self._ids += [r[1] for r in rows]
-            self._images += [r[2] for r in rows]
-            self._chunks += [r[3] for r in rows]
-            codes = [self._code_of.setdefault(r[2], len(self._code_of)) for r in rows]
-            self._codes = np.concatenate([self._codes, np.asarray(codes, dtype=np.int64)])
-            self._max_seq = rows[-1][0]
         self._deletes = deletes
         self._version = version
+
+    def _append(self, rows: list[tuple]) -> None:
+        start, end = self._size, self._size + len(rows)
+        if end > len(self._buffer):
+            grown = np.zeros((max(end, 2 * len(self._buffer), 1024), self.dimension), dtype=np.float32)
+            grown[:start] = self._buffer[:start]
+            self._buffer = grown
+        block = np.frombuffer(b"".join(r[4] for r in rows), dtype=np.float32)
+        self._buffer[start:end] = block.reshape(len(rows), self.dimension)
+        self._size = end
+        heads = [row for row, r in enumerate(rows, start) if r[3] == 0]
+        if heads:
+            first, last = len(self._head_rows), len(self._head_rows) + len(heads)
+            if last > len(self._heads):
+                grown = np.zeros((max(last, 2 * len(self._heads), 1024), self.dimension), dtype=np.float32)
+                grown[:first] = self._heads[:first]
+                self._heads = grown
+            self._heads[first:last] = self._buffer[heads]
+            self._head_rows.extend(heads)
+        codes = []
+        for row, (_, vector_id, image_id, chunk, _) in enumerate(rows, start):
+            self._ids.append(vector_id)
+            self._images.append(image_id)
+            self._chunks.append(chunk)
+            self._row_of[vector_id] = row
+            self._rows_of_image.setdefault(image_id, []).append(row)
+            codes.append(self._code_of.setdefault(image_id, len(self._code_of)))
+        self._codes = np.concatenate([self._codes, np.asarray(codes, dtype=np.int64)])
+        self._max_seq = rows[-1][0]
 
     def close(self) -> None:
         with self._lock:

@@ -19,6 +19,7 @@ from imgsearch.ports import ImageRepository
 
 EXPANSION_WEIGHT = 0.7  # a synonym's match counts this much of an exact one
 MAX_ALTERNATIVES = 12
+EXPAND_BELOW = 1000  # photos holding the word itself; at or above this, it is not expanded
 
 
 @dataclass
@@ -54,11 +55,14 @@ def keyword_evidence(
     evidence = KeywordEvidence(holding_phrases=set(hits.matched))
     if not parsed.terms:
         return evidence
-    groups = _alternatives(parsed, expand)
+    # A word many photos hold already gains little from its synonyms, and looking them up costs.
+    groups = [
+        g if hits.frequencies[i] < EXPAND_BELOW else () for i, g in enumerate(_alternatives(parsed, expand))
+    ]
     wide = None
     if any(groups):
         wanted = [i for i, group in enumerate(groups) if group]
-        wide = repository.keyword_search([groups[i] for i in wanted], (), filters)
+        wide = repository.keyword_search([groups[i] for i in wanted], (), filters, total=hits.total)
     total = hits.total
     weights = [_idf(df, total) for df in hits.frequencies]
     whole = sum(weights) or 1.0

@@ -16,6 +16,7 @@ log = logging.getLogger("imgsearch.pipeline")
 # by 0-4, different photos by ~30), or visual embeddings this alike (crops; local back ends only).
 DUPLICATE_HASH_BITS = 10
 DUPLICATE_VISUAL = 0.90
+DUPLICATE_HASH_VISUAL = 0.80  # a hash match between photos whose visual embeddings are less alike is chance
 
 
 class ProcessPhotos:
@@ -132,16 +133,34 @@ class ProcessPhotos:
 
     def _group_duplicates(self, record: ImageRecord, visual: VisualEmbedding | None) -> None:
         """Put the image in one group with the photos it is a near-duplicate of (if any)."""
-        from imgsearch.photos import hash_distance
+        from imgsearch.photos import hash_distance, hash_is_informative
 
-        near: list[str] = []
-        if record.phash:
-            for image_id, phash, _ in self.repository.perceptual_hashes():
-                if image_id != record.id and hash_distance(phash, record.phash) <= DUPLICATE_HASH_BITS:
-                    near.append(image_id)
+        # A featureless photo (flat, dark, evenly shaded) looks like every other one to both the hash
+        # and the classifier's features: it is only ever a duplicate of its own bytes.
+        if not (record.phash and hash_is_informative(record.phash)):
+            return
+        hashes = {image_id: phash for image_id, phash, _ in self.repository.perceptual_hashes()}
+        near = [
+            image_id
+            for image_id, phash in hashes.items()
+            if image_id != record.id and hash_distance(phash, record.phash) <= DUPLICATE_HASH_BITS
+        ]
         if self.visual_index is not None and visual is not None:
+            if near:  # where both photos have a visual embedding, it must agree with the hash
+                theirs = self.visual_index.fetch(near)
+                near = [
+                    i
+                    for i in near
+                    if i not in theirs or _dot(visual.values, theirs[i]) >= DUPLICATE_HASH_VISUAL
+                ]
             for match in self.visual_index.query(list(visual.values), top_k=8):
-                if match.image_id != record.id and match.score >= DUPLICATE_VISUAL:
+                other = hashes.get(match.image_id)
+                if (
+                    match.image_id != record.id
+                    and match.score >= DUPLICATE_VISUAL
+                    and other is not None
+                    and hash_is_informative(other)
+                ):
                     near.append(match.image_id)
         if near:
             members = [record.id, *dict.fromkeys(near)]
@@ -187,3 +206,7 @@ class ProcessPhotos:
             record.thumbnail_key = None
         record.vector_count = 0
         record.duplicate_group = None
+
+
+def _dot(a, b) -> float:
+    return float(sum(x * y for x, y in zip(a, b, strict=True)))

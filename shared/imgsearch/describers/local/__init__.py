@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 VISUAL_MODEL = "efficientnet-lite0"
 VISUAL_DIMENSION = 1280
 # Raised whenever what the local describer says of a photo changes, so `redescribe --all` redoes them.
-VERSION = 2
+VERSION = 3
 
 
 class Face(Protocol):

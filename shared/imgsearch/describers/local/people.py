@@ -19,7 +19,7 @@ def people_details(faces: list[Any], size: tuple[int, int]) -> dict[str, Any]:
 
 
 def people_sentence(faces: list[Any], size: tuple[int, int]) -> str:
-    """'1 person, a portrait (a selfie or close-up).', '2 people.', 'A group of 6 people.'; '' for none.
+    """'1 person, a portrait (…)', '2 people (…)', 'A group of 6 people (…)'; '' for none.
 
     Nothing is said of a photo without faces: "no people" would make it match a search for people.
     """
@@ -30,10 +30,11 @@ def people_sentence(faces: list[Any], size: tuple[int, int]) -> str:
         if is_portrait(faces, size):
             return "1 person, a portrait (one person, a selfie or close-up of a face)."
         return "1 person (one person)."
+    # "persons" too, so that a search for a person finds photos of several people as well.
     word = NUMBERS[count] if count < len(NUMBERS) else str(count)
     if count == 2:
-        return "2 people (two people)."
-    return f"A group of {count} people ({word} people, a group photo)."
+        return "2 people (two people, two persons)."
+    return f"A group of {count} people ({word} people, {word} persons, a group photo)."
 
 
 def is_portrait(faces: list[Any], size: tuple[int, int]) -> bool:
