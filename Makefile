@@ -12,7 +12,7 @@ DEV_INSTALLED := $(VENV)/.dev-installed
 PACKAGES := shared/pyproject.toml services/web/pyproject.toml services/ingest/pyproject.toml
 
 .DEFAULT_GOAL := help
-.PHONY: help install dev run serve test lint format bench reindex package-ingest package-web \
+.PHONY: help install dev run serve test lint format bench eval reindex package-ingest package-web \
         package deploy destroy tf-fmt clean
 
 help: ## list the targets
@@ -68,6 +68,9 @@ format: $(DEV_INSTALLED) ## ruff format, ruff --fix, terraform fmt
 
 bench: $(DEV_INSTALLED) ## measure cold start, search latency, ingest throughput, sizes
 	$(BIN)/python scripts/bench.py
+
+eval: $(DEV_INSTALLED) ## search quality on the labelled sets: nDCG@10, recall@5, MRR per kind of query
+	$(BIN)/python scripts/eval.py --write docs/evaluation.md $(EVAL_ARGS)
 
 reindex: $(INSTALLED) ## rebuild every vector from the stored descriptions
 	$(BIN)/imgsearch reindex

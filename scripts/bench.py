@@ -5,8 +5,10 @@ Figures (each a median of several runs in this one process tree, on whatever mac
   given in BENCH_TORCH_PYTHON, e.g. one made by scripts/make_torch_reference_venv.sh);
 - cold start of `imgsearch search` vs the `python -c "import flask"` floor (and vs torch, if given);
 - cold import of the web Lambda handler vs the `import boto3, flask` floor;
-- embedding throughput; search latency at 10k and 100k vectors vs a brute-force numpy floor;
-- local ingest throughput (photos per second, with and without OCR); peak memory of a search;
+- embedding throughput; search latency end to end at 10k, 100k and 1M photos next to the floor of
+  one matrix-vector product and argpartition (scripts/bench_search.py);
+- local ingest stage by stage, with on-device recognition on and off (scripts/bench_ingest.py);
+- peak memory of a search;
 - Lambda zip sizes, if `make package` has built them.
 """
 
@@ -14,7 +16,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import statistics
 import subprocess
 import sys
@@ -24,6 +25,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "scripts"))
 PY = sys.executable
 BIN = Path(PY).parent
 RUNS = int(os.environ.get("BENCH_RUNS", "5"))
@@ -173,88 +175,6 @@ def bench_embedding() -> None:
     row("embed: one query", f"{statistics.median(q) * 1000:.1f} ms")
 
 
-def bench_search_scale(tmp: Path) -> None:
-    import numpy as np
-
-    from imgsearch.index.local import LocalVectorIndex
-    from imgsearch.models import VectorRecord
-
-    rng = np.random.default_rng(7)
-    for n in (10_000, 100_000):
-        index = LocalVectorIndex(tmp / f"scale-{n}.sqlite", 384)
-        matrix = rng.standard_normal((n, 384)).astype(np.float32)
-        matrix /= np.linalg.norm(matrix, axis=1, keepdims=True)
-        start = time.perf_counter()
-        for s in range(0, n, 5000):
-            index.upsert(
-                [
-                    VectorRecord(f"img{i}#0", f"img{i}", 0, matrix[i].tolist(), "bench")
-                    for i in range(s, min(n, s + 5000))
-                ]
-            )
-        write = time.perf_counter() - start
-        fresh = LocalVectorIndex(tmp / f"scale-{n}.sqlite", 384)
-        start = time.perf_counter()
-        fresh.count()
-        load = time.perf_counter() - start
-        queries = rng.standard_normal((30, 384)).astype(np.float32)
-        ours, floor = [], []
-        for qv in queries:
-            start = time.perf_counter()
-            fresh.query(qv.tolist(), 60)
-            ours.append(time.perf_counter() - start)
-            start = time.perf_counter()
-            scores = matrix @ (qv / np.linalg.norm(qv))
-            np.argsort(-scores)[:60]
-            floor.append(time.perf_counter() - start)
-        o, f = statistics.median(ours), statistics.median(floor)
-        row(
-            f"index {n:>7,}: query top-60",
-            f"{o * 1000:.1f} ms",
-            f"(brute-force argsort floor {f * 1000:.1f} ms, {o / f:.2f}x)",
-        )
-        row(f"index {n:>7,}: load from disk / bulk write", f"{load:.2f} s / {write:.1f} s")
-        fresh.close()
-        index.close()
-
-
-def bench_ingest(tmp: Path) -> None:
-    from imgsearch.config import load_settings
-    from imgsearch.library import Library
-    from photos import photo
-
-    for ocr in (False, True):
-        if ocr and shutil.which("tesseract") is None:
-            row("ingest with OCR", "skipped", "(tesseract not installed)")
-            continue
-        settings = load_settings(
-            environ={}, env_file=None, overrides={"data_dir": str(tmp / f"ingest-{ocr}"), "ocr": str(ocr)}
-        )
-        library = Library(settings)
-        library.embedder.embed_query("warm up")
-        photos = [
-            photo(
-                size=(1600, 1200),
-                caption=f"holiday photo {n}",
-                text="BEACH CAFE" if n % 2 else None,
-                seed=n + 1,
-            )
-            for n in range(20)
-        ]
-        per = []
-        for n, data in enumerate(photos):
-            start = time.perf_counter()
-            added = library.ingest.add(data, f"p{n}.jpg")
-            library.ingest.process(added.image.id)
-            per.append(time.perf_counter() - start)
-        med = statistics.median(per)
-        row(
-            f"ingest 1600x1200 JPEG, OCR {'on' if ocr else 'off'}",
-            f"{med * 1000:.0f} ms/photo",
-            f"({1 / med:.1f} photos/s)",
-        )
-
-
 def bench_memory(data_dir: Path) -> None:
     env = {**os.environ, "IMGSEARCH_DATA_DIR": str(data_dir), "IMGSEARCH_OCR": "false"}
     code = (
@@ -291,8 +211,11 @@ def main() -> None:
         bench_lambda_imports()
         bench_memory(tmp / "data")
         bench_embedding()
-        bench_search_scale(tmp)
-        bench_ingest(tmp)
+        import bench_ingest
+        import bench_search
+
+        bench_search.run(row)  # end to end at 10k, 100k and 1M photos, next to the floor
+        bench_ingest.run(row)  # stage by stage, recognition on and off
         bench_zips()
     width = max(len(r[0]) for r in rows)
     print(f"\n{'measure'.ljust(width)}  {'median':>14}  note")

@@ -300,6 +300,35 @@ def table(results: dict, set_name: str) -> str:
     return "\n".join(lines)
 
 
+def goals(results: dict) -> str:
+    """The issue's goals, each met or not, for one set."""
+    ours, uncut, vector10 = results["ours"], results["uncut"], results["vector10"]
+    answerable = [k for k in KINDS if k != "no_answer" and k in ours]
+    behind = [k for k in answerable if ours[k]["ndcg"] + 1e-9 < vector10[k]["ndcg"]]
+    behind_uncut = [k for k in answerable if uncut[k]["ndcg"] + 1e-9 < vector10[k]["ndcg"]]
+    loss = answerable_recall(uncut) - answerable_recall(ours)
+    text = ours.get("text", {}).get("ndcg", 0.0)
+    empty = ours.get("no_answer", {}).get("empty", 0.0)
+
+    def mark(ok: bool) -> str:
+        return "met" if ok else "**not met**"
+
+    def kinds(names: list[str]) -> str:
+        return ", ".join(names) if names else "none"
+
+    return "\n".join(
+        [
+            "| goal | result | |",
+            "| --- | --- | --- |",
+            f"| every kind at least as good as vector top 10 (nDCG@10) | behind on: {kinds(behind)} "
+            f"(without the cut-off: {kinds(behind_uncut)}) | {mark(not behind)} |",
+            f"| text in the photo: nDCG@10 ≥ 0.98 | {text:.2f} | {mark(text >= 0.98)} |",
+            f"| no-answer queries answered with an empty list ≥ 90% | {empty:.0%} | {mark(empty >= 0.9)} |",
+            f"| recall@5 of the others within 0.02 of no cut-off | {loss:+.3f} | {mark(loss <= 0.02)} |",
+        ]
+    )
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tune", action="store_true", help="grid-search the ranking on the tune set first")
@@ -348,8 +377,7 @@ def main(argv=None) -> int:
                 }
                 results = evaluate(library, ids, dataset, systems)
                 sections.append(table(results, f"{name} set ({len(dataset['photos'])} photos)"))
-                loss = answerable_recall(results["uncut"]) - answerable_recall(results["ours"])
-                sections.append(f"recall@5 lost to the cut-off on answerable queries: {loss:+.3f}")
+                sections.append(goals(results))
     finally:
         model.close()
     text = "\n\n".join(sections)
@@ -368,7 +396,23 @@ def _document(tables: str, ranking) -> str:
         "queries as people type them, each judged against every photo (2 = what was asked for, "
         "1 = partly). The ranking was tuned on the tune set only; the holdout set was written "
         "separately and checks that the tuning generalises.\n\n"
-        f"Ranking: {knobs}.\n\n{tables}\n"
+        "Systems: the tutorial's search (the query against one vector per photo, its whole "
+        "description, top 3), the same with a top 10, imgsearch's hybrid ranking fused by reciprocal "
+        "rank fusion instead of its convex combination (full ranking, top 10), imgsearch as it ships "
+        "(convex fusion and the relevance cut-off: what a user sees), and imgsearch without the "
+        "cut-off (`--all`). The embedder is the same all-MiniLM-L6-v2 for all of them.\n\n"
+        f"Ranking: {knobs}.\n\n{tables}\n\n"
+        "What the goals that are not met come from: the cut-off has to decide from the evidence "
+        "whether anything answers a query, and the no-answer queries include look-alikes that "
+        'share every word with a photo ("grey cat in a laundry basket" beside a grey cat and a '
+        'laundry basket in different photos) or are one word away from one ("harlow pharmacy '
+        'receipt" beside the Harlow Hardware receipt), while some answerable queries share no word '
+        'and little meaning for this embedder with their photo ("chemist\'s till slip" for a '
+        'pharmacy receipt, "new year pyrotechnics" for fireworks). A grid search over the '
+        "cut-off's thresholds on the tune set shows the trade-off: keeping every answerable query "
+        "answered leaves 44% of the no-answer ones empty, and 90% empty costs a quarter of the "
+        "answerable ones. The shipped thresholds sit between; the hidden results stay one click "
+        "away (`?all=1`, `--all`).\n"
     )
 
 

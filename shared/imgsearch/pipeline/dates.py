@@ -23,8 +23,10 @@ TIMES_OF_DAY = {
     "morning": (5, 12),
     "afternoon": (12, 17),
     "evening": (17, 21),
-    "night": (21, 5),
-    "nighttime": (21, 5),
+    # Dark for much of the year from 7 pm to 6 am, and people say "at night" of a photo taken after
+    # dark, not only of one taken after bedtime: the periods overlap (evening) on purpose.
+    "night": (19, 6),
+    "nighttime": (19, 6),
 }
 # Holidays with a year: the days around them people mean ("christmas 2021").
 HOLIDAYS = {
