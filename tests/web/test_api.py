@@ -111,7 +111,7 @@ def test_search_ranks_the_cat_first_and_matches_the_cli(
     assert response.status_code == 200
     results = response.json["results"]
     # The cat first; the order of the two photos that do not answer the query means nothing.
-    assert [r["filename"] for r in results][0] == "cat.jpg"
+    assert results[0]["filename"] == "cat.jpg"
     assert sorted(r["filename"] for r in results) == ["bike.png", "boat.jpg", "cat.jpg"]
     assert results[0]["snippet"] == "a grey cat asleep on a red sofa."
     assert results[0]["score"] > results[1]["score"]
