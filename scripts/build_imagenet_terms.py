@@ -569,7 +569,7 @@ OVERRIDES_TABLE = """
 652 ;                            ; military uniform|uniform|military|soldier
 653 ;                            ; =milk can|milk churn|churn|can
 656 ;                            ; =minivan|van|car|vehicle  # not a truck, as WordNet has it
-657 ;                            ; =missile|rocket|weapon ; weapon
+657 ;                            ; =missile|rocket|weapon|vehicle ; weapon  # a rocket is a vehicle (WordNet)
 659 ;                            ; =mixing bowl|bowl|kitchenware
 660 ;                            ; =mobile home|trailer|caravan|house ; building
 661 ;                            ; Model T|Ford Model T|vintage car|classic car
@@ -648,7 +648,7 @@ OVERRIDES_TABLE = """
 741 ;                            ; =prayer rug|prayer mat|rug|carpet ; household
 742 ;                            ; printer|computer
 743 ;                            ; =prison|jail|prison cell|cell|building ; building
-744 ;                            ; =projectile|missile|rocket|weapon ; weapon
+744 ;                            ; =projectile|missile|rocket|weapon|vehicle ; weapon
 745 ;                            ; =projector|video projector|electronics ; electronics
 746 ; hockey puck                ; =hockey puck|puck|ice hockey|hockey|sport ; sport
 747 ;                            ; =punching bag|punch bag|boxing|sport
