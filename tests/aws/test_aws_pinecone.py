@@ -91,7 +91,12 @@ def test_upserts_are_batched_by_size_and_count(pinecone_standin):
     assert {r.body["namespace"] for r in upserts} == {"prod"}
     stored = pinecone_standin.vectors("prod")
     assert len(stored) == 300 and index.count() == 300
-    assert stored["img0003#2"][1] == {"image_id": "img0003", "chunk": 2, "embedder": "bedrock:cohere"}
+    assert stored["img0003#2"][1] == {
+        "image_id": "img0003",
+        "chunk": 2,
+        "embedder": "bedrock:cohere",
+        "owner": "local",
+    }
 
 
 def test_many_small_vectors_are_batched_by_count(pinecone_standin):

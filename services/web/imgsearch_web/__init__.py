@@ -62,7 +62,7 @@ def create_app(
     if settings.storage == "local" and app.config["START_WORKER"]:
         from imgsearch.worker import IngestWorker
 
-        worker = IngestWorker(library.ingest, settings.workers).start()
+        worker = IngestWorker(library, settings.workers).start()
     app.extensions["imgsearch"] = library
     app.extensions["imgsearch_worker"] = worker
 

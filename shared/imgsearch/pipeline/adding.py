@@ -65,7 +65,7 @@ class AddPhotos:
         if existing:
             return Added(existing, created=False)
         image_id = uuid.uuid4().hex
-        key = f"{self.originals_prefix}{image_id}.{info.extension}"
+        key = self.original_key(image_id, info.extension)
         self.storage.put(key, data, info.content_type)
         record = _new_record(image_id, key, data, digest, filename, info)
         try:
