@@ -9,6 +9,17 @@ from imgsearch.library import Library
 from imgsearch.models import Status
 
 
+@pytest.fixture(scope="session", autouse=True)
+def cheap_password_hashes():
+    """Passwords hash at a low scrypt cost in tests (tests/test_accounts.py checks the real one)."""
+    from imgsearch import passwords
+
+    real = passwords.COST
+    passwords.COST = passwords.Cost(n=2**10, r=8, p=1)
+    yield
+    passwords.COST = real
+
+
 @pytest.fixture(scope="session")
 def embedder():
     """One MiniLM per test session: loading the weights is the slow part."""

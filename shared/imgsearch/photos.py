@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import io
+import math
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -12,6 +15,23 @@ from imgsearch.formats import FORMATS
 
 MEDIA_TYPES = {name: f.media_type for name, f in FORMATS.items()}
 EXTENSIONS = {name: f.extension for name, f in FORMATS.items()}
+
+# Decoding is where a photo costs memory (about its pixel count times a few bytes; README, "Limits"),
+# so only so many decode at once in a process, whatever the number of requests and workers.
+_decodes = threading.BoundedSemaphore(2)
+
+
+def limit_decodes(at_once: int) -> None:
+    """How many photos this process may decode at the same time (Settings.max_decodes)."""
+    global _decodes
+    _decodes = threading.BoundedSemaphore(max(1, at_once))
+
+
+@contextmanager
+def decoding():
+    """Hold one of the process's decode slots."""
+    with _decodes:
+        yield
 
 
 @dataclass(frozen=True)
@@ -57,27 +77,45 @@ def validate_photo(
             f"the image is {width}x{height} pixels, over the {max_pixels // 1_000_000} megapixel limit"
         )
     try:
-        # verify() checks structure; a full decode catches truncated pixel data.
+        # verify() checks structure; a decode catches truncated pixel data (JPEG at 1/8 scale:
+        # every byte is still read, for an eighth of the memory in each direction).
         with Image.open(io.BytesIO(data)) as checked:
             checked.verify()
-        with Image.open(io.BytesIO(data)) as decoded:
+        with decoding(), Image.open(io.BytesIO(data)) as decoded:
+            decoded.draft(decoded.mode, (max(1, width // 8), max(1, height // 8)))
             decoded.load()
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
         raise InvalidImage(f"the image is damaged or truncated ({exc})") from None
     return PhotoInfo(fmt, MEDIA_TYPES[fmt], EXTENSIONS[fmt], width, height)
 
 
-def open_upright(data: bytes) -> Image.Image:
-    """Decode a photo, turned the way its camera meant (EXIF orientation applied)."""
+def open_upright(data: bytes, max_side: int | None = None) -> Image.Image:
+    """Decode a photo, turned the way its camera meant (EXIF orientation applied).
+
+    With max_side, its long edge is at most that: a JPEG is decoded at a reduced scale (1/2, 1/4,
+    1/8) and never whole, other formats are decoded and then reduced.
+    """
+    with decoding():
+        return _decode(data, max_side)
+
+
+def _decode(data: bytes, max_side: int | None) -> Image.Image:
     image = Image.open(io.BytesIO(data))
+    if max_side:
+        width, height = image.size
+        scale = max_side / max(width, height, 1)
+        if scale < 1:  # the smallest DCT scale still at least this size
+            image.draft(image.mode, (math.ceil(width * scale), math.ceil(height * scale)))
     image.load()
-    return ImageOps.exif_transpose(image) or image
+    upright = ImageOps.exif_transpose(image) or image
+    if max_side and max(upright.size) > max_side:
+        upright.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
+    return upright
 
 
 def make_thumbnail(data: bytes, max_px: int) -> bytes:
     """A JPEG no larger than max_px on its long edge, for the gallery."""
-    image = open_upright(data)
-    image.thumbnail((max_px, max_px), Image.Resampling.LANCZOS)
+    image = open_upright(data, max_px)
     if image.mode not in ("RGB", "L"):
         image = _flatten(image)
     out = io.BytesIO()
@@ -92,8 +130,7 @@ def downscale(data: bytes, long_edge: int) -> tuple[bytes, str]:
         size = probe.size
     if max(size) <= long_edge and fmt in MEDIA_TYPES:
         return data, MEDIA_TYPES[fmt]
-    image = open_upright(data)
-    image.thumbnail((long_edge, long_edge), Image.Resampling.LANCZOS)
+    image = open_upright(data, long_edge)
     out = io.BytesIO()
     if fmt == "PNG":
         image.save(out, "PNG", optimize=True)
@@ -121,7 +158,7 @@ def _flatten(image: Image.Image) -> Image.Image:
 def difference_hash(data: bytes) -> str:
     """A 64-bit perceptual hash (dHash) as 16 hex digits: resized or recompressed copies differ in
     only a few bits, different photos in about half of them."""
-    with Image.open(io.BytesIO(data)) as image:
+    with decoding(), Image.open(io.BytesIO(data)) as image:
         image.draft("L", (64, 64))  # JPEG: decode at reduced size, cheaply
         grey = (ImageOps.exif_transpose(image) or image).convert("L").resize((9, 8), Image.Resampling.LANCZOS)
     pixels = grey.tobytes()  # one byte per pixel, row by row

@@ -9,6 +9,7 @@ from imgsearch.models import Status
 from imgsearch.pipeline.search import MAX_LIMIT
 from imgsearch_web.actions import (
     accept_files,
+    no_such_image,
     image_or_404,
     library,
     presign_uploads,
@@ -75,7 +76,7 @@ def delete_image(image_id: str):
     try:
         library().ingest.delete(image_id)
     except NotFound:
-        abort(404, description=f"No image with id {image_id}.")
+        no_such_image(image_id)
     return "", 204
 
 
@@ -91,7 +92,9 @@ def similar(image_id: str):
     """Photos that look like this one (visual embeddings locally, description vectors in the cloud)."""
     image_or_404(image_id)
     limit = _int_arg("limit", 12, 1, MAX_LIMIT)
-    results = library().search.similar(image_id, limit=limit)
+    lib = library()
+    lib.limits.search(lib.owner)
+    results = lib.search.similar(image_id, limit=limit)
     return {"id": image_id, "results": [r.to_dict() for r in results]}
 
 
