@@ -160,7 +160,15 @@ class Settings:
             )
         if self.max_upload_mb <= 0:
             raise ConfigError("IMGSEARCH_MAX_UPLOAD_MB must be positive")
-        names = ("workers", "page_size", "max_pixels", "max_decodes", "thumbnail_px", "processing_lease_s", "port")
+        names = (
+            "workers",
+            "page_size",
+            "max_pixels",
+            "max_decodes",
+            "thumbnail_px",
+            "processing_lease_s",
+            "port",
+        )
         for name in names:
             if getattr(self, name) < 1:
                 raise ConfigError(f"IMGSEARCH_{name.upper()} must be at least 1")

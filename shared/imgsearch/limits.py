@@ -82,7 +82,9 @@ class Limits:
 
     def login(self, name: str) -> None:
         """One attempt to sign in as this account name (whoever makes it)."""
-        self._rate(f"login:{name.strip().lower()[:64]}", self.allowances.logins_per_minute, 1, "sign-in attempts")
+        self._rate(
+            f"login:{name.strip().lower()[:64]}", self.allowances.logins_per_minute, 1, "sign-in attempts"
+        )
 
     def reserve_upload(self, owner: str, size: int) -> str:
         """Count one photo of size bytes against the owner's quota for today; returns the day to release.

@@ -6,7 +6,6 @@ import logging
 import queue
 import threading
 import time
-
 from typing import TYPE_CHECKING
 
 from imgsearch.errors import NotFound

@@ -26,7 +26,9 @@ def lambda_module(monkeypatch, tmp_path):
     """The handler module imported fresh, its settings read from the environment like on Lambda."""
     monkeypatch.setenv("IMGSEARCH_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("IMGSEARCH_OCR", "false")
-    monkeypatch.setenv("IMGSEARCH_PUBLIC_URL", "https://abc123.execute-api.us-east-1.amazonaws.com")  # as Terraform sets it
+    monkeypatch.setenv(
+        "IMGSEARCH_PUBLIC_URL", "https://abc123.execute-api.us-east-1.amazonaws.com"
+    )  # as Terraform sets it
     sys.modules.pop("imgsearch_web.lambda_handler", None)
     module = importlib.import_module("imgsearch_web.lambda_handler")
     yield module

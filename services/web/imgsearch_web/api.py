@@ -9,9 +9,9 @@ from imgsearch.models import Status
 from imgsearch.pipeline.search import MAX_LIMIT
 from imgsearch_web.actions import (
     accept_files,
-    no_such_image,
     image_or_404,
     library,
+    no_such_image,
     presign_uploads,
     redescribe_image,
     retry_image,

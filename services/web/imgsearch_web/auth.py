@@ -51,8 +51,11 @@ def logout():
 def _next_page() -> str:
     """Where to go after signing in: a path on this site only (never another site's URL)."""
     target = request.values.get("next", "")
-    if not target.startswith("/") or target.startswith("//") or "\\" in target or any(
-        not ch.isprintable() for ch in target
+    if (
+        not target.startswith("/")
+        or target.startswith("//")
+        or "\\" in target
+        or any(not ch.isprintable() for ch in target)
     ):
         return url_for("gallery.index")
     return target

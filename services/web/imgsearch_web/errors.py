@@ -13,6 +13,7 @@ from imgsearch.limits import LimitReached
 if TYPE_CHECKING:
     from flask import Flask, Response
 
+
 def register(app: Flask) -> None:
     """Install the error handlers and the request guards."""
     settings = app.extensions["imgsearch"].settings
@@ -44,7 +45,9 @@ def register(app: Flask) -> None:
         if isinstance(exc, RequestEntityTooLarge):
             # Over the byte limit, or the multipart parser's own limits (parts, field memory).
             limit = app.config.get("MAX_CONTENT_LENGTH") or 0
-            message = too_large if (request.content_length or 0) > limit or not request.content_length else too_many
+            message = (
+                too_large if (request.content_length or 0) > limit or not request.content_length else too_many
+            )
         code = exc.code or 500
         if wants_json():
             response = {"error": message}

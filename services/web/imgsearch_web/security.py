@@ -3,7 +3,7 @@
 Every request passes these guards, in this order, before a view runs:
 1. its Host is one the site answers to (a DNS-rebinding page reaches us under a foreign name): else 400;
 2. its body, by Content-Length, is within the limit (refused before a byte of it is read): else 413;
-3. an unsafe method (POST, DELETE, ...) comes from this site: Origin (or Referer) and Sec-Fetch-Site: else 403;
+3. an unsafe method (POST, DELETE, ...) comes from this site (Origin or Referer, Sec-Fetch-Site): else 403;
 4. its account: a bearer token (scripts, the CLI's tokens), else the signed session cookie (people);
    with accounts off, the local library;
 5. an unsafe request made with the session cookie carries the session's CSRF token (a form field
@@ -75,7 +75,11 @@ def register(app: Flask) -> None:
         via = _identify(settings.accounts_required)
         # Signing in needs the token too, so another site cannot sign a visitor in to its own account.
         if unsafe and (via == "session" or request.endpoint == "auth.submit") and not _csrf_ok():
-            abort(403, description="This form has expired or did not come from this site: reload the page and try again.")
+            abort(
+                403,
+                description="This form has expired or did not come from this site: "
+                "reload the page and try again.",
+            )
         if g.library is None and request.endpoint not in PUBLIC_ENDPOINTS:
             return _sign_in_first()
         return None
@@ -174,7 +178,10 @@ def _refuse_other_sites(public_origin: str) -> None:
 def _sign_in_first():
     if request.path == "/api" or request.path.startswith("/api/"):
         return (
-            {"error": "Sign in first: send Authorization: Bearer TOKEN (imgsearch token create NAME makes one)."},
+            {
+                "error": "Sign in first: send Authorization: Bearer TOKEN "
+                "(imgsearch token create NAME makes one)."
+            },
             401,
             {"WWW-Authenticate": 'Bearer realm="imgsearch"'},
         )

@@ -25,7 +25,9 @@ class SqlAccountStore:
 
     def add_user(self, user_id: str, name: str, password_hash: str) -> User | None:
         """Insert an account; None if the id or the name is taken."""
-        row = UserRow(id=user_id, name=name, password_hash=password_hash, session_version=0, created_at=_now())
+        row = UserRow(
+            id=user_id, name=name, password_hash=password_hash, session_version=0, created_at=_now()
+        )
         try:
             with self._session.begin() as session:
                 session.add(row)
@@ -82,7 +84,9 @@ class SqlAccountStore:
 
     def delete_token(self, user_id: str, name: str) -> bool:
         with self._session.begin() as session:
-            result = session.execute(delete(TokenRow).where(TokenRow.user_id == user_id, TokenRow.name == name))
+            result = session.execute(
+                delete(TokenRow).where(TokenRow.user_id == user_id, TokenRow.name == name)
+            )
             return result.rowcount > 0
 
     def user_for_token(self, digest: str) -> User | None:

@@ -187,11 +187,7 @@ class SqlImageRepository(SearchQueries):
             return result.rowcount > 0
 
     def list(self, offset: int = 0, limit: int = 50, status: Status | None = None) -> list[ImageRecord]:
-        query = (
-            select(ImageRow)
-            .where(*self._mine())
-            .order_by(ImageRow.created_at.desc(), ImageRow.id.desc())
-        )
+        query = select(ImageRow).where(*self._mine()).order_by(ImageRow.created_at.desc(), ImageRow.id.desc())
         if status is not None:
             query = query.where(ImageRow.status == status.value)
         with self._session() as session:

@@ -83,7 +83,9 @@ def _revision_0002():
     import importlib.util
     from pathlib import Path
 
-    spec = importlib.util.spec_from_file_location("_revision_0002", Path(__file__).with_name("0002_search.py"))
+    spec = importlib.util.spec_from_file_location(
+        "_revision_0002", Path(__file__).with_name("0002_search.py")
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
