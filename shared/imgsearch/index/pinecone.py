@@ -40,7 +40,7 @@ def owner_namespace(base: str, owner: str) -> str:
 
 
 class PineconeIndex:
-    """VectorIndex over a Pinecone index, a namespace per owner (metadata: image_id, chunk, embedder, owner)."""
+    """VectorIndex over a Pinecone index: a namespace per owner; metadata image_id, chunk, embedder, owner."""
 
     def __init__(
         self, index: Any, namespace: str = "", dimension: int | None = None, owner: str = LOCAL_OWNER
