@@ -356,7 +356,9 @@ def test_retry_from_the_web_app_reannounces_the_photo_to_the_ingest_lambda(
     # WHEN someone presses Retry in the web app (on AWS: no worker, no describer in the web Lambda)
     fixed = Library(cloud_settings, embedder=embedder)
     client = create_app({"TESTING": True}, library=fixed).test_client()
-    response = client.post(f"/api/images/{image.id}/retry")
+    owner = fixed.accounts.add_user("alice", "correct horse battery staple")  # adopts the local library
+    _, token = fixed.accounts.create_token(owner, "retry")
+    response = client.post(f"/api/images/{image.id}/retry", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code in (200, 202)
     assert fixed.repository.get(image.id).status == Status.PENDING
     after = s3.head_object(Bucket=BUCKET, Key=POSTED_KEY)
