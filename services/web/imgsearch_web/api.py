@@ -149,6 +149,14 @@ def presign():
     return {"uploads": uploads}
 
 
+@bp.get("/openapi.json")
+def openapi():
+    """This API in OpenAPI 3.1 (public: it describes, it holds nothing of anyone's)."""
+    from imgsearch_web.openapi import describe
+
+    return describe(request.url_root)
+
+
 def _int_arg(name: str, default: int, low: int, high: int) -> int:
     raw = request.args.get(name, "").strip()
     if not raw:
