@@ -102,12 +102,6 @@ def test_fuzzing_the_api_gives_no_server_error_and_only_described_answers(fuzzed
     # A bounded property-based run: a few generated requests per operation, each answer checked.
     spec = fuzzed.test_client().get("/api/openapi.json").json
     schema = schemathesis.openapi.from_wsgi("/api/openapi.json", fuzzed)
-    checks = [
-        not_a_server_error,
-        status_code_conformance,
-        content_type_conformance,
-        response_schema_conformance,
-    ]
     operations = [result.ok() for result in schema.get_all_operations()]
     answered: set[int] = set()
     for operation in operations:
