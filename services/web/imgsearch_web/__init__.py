@@ -73,6 +73,9 @@ def create_app(
     from imgsearch_web import api, auth, errors, gallery, images, search, security, templating, upload
 
     limit_decodes(settings.max_decodes)
+    from imgsearch_web import multipart
+
+    multipart.install()
     templating.register(app)
     errors.register(app)
     security.register(app)
