@@ -238,5 +238,5 @@ def test_a_password_is_never_taken_from_a_pipe_without_saying_so(data_dir, capsy
     assert code == 1 and "--password-stdin" in err
     code, _, err = run(capsys, monkeypatch, "user", "add", "alice", "--password-stdin", stdin="short\n")
     assert code == 1 and "at least 8 characters" in err
-    code, out, _ = run(capsys, monkeypatch, "user", "passwd", "nobody", "--password-stdin", stdin=PASSWORD)
-    assert code == 1
+    code, _, err = run(capsys, monkeypatch, "user", "passwd", "nobody", "--password-stdin", stdin=PASSWORD)
+    assert code == 1 and "no account named 'nobody'" in err

@@ -7,6 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import sqlalchemy as sa
+from db.test_db_repository import T0, image
 
 from imgsearch.accounts import Accounts
 from imgsearch.db.accounts import SqlAccountStore
@@ -16,8 +17,6 @@ from imgsearch.db.repository import SqlImageRepository
 from imgsearch.errors import DuplicateImage
 from imgsearch.limits import Allowances, LimitReached, Limits
 from imgsearch.models import LOCAL_OWNER, SearchFilters, Status
-
-from db.test_db_repository import T0, image
 
 PASSWORD = "correct horse battery staple"
 
@@ -126,7 +125,7 @@ def test_tokens_are_stored_hashed_named_and_revocable(engine):
     upgrade(engine)
     accounts = Accounts(SqlAccountStore(engine))
     alice = accounts.add_user("alice", PASSWORD)
-    token, secret = accounts.create_token(alice, "laptop")
+    _, secret = accounts.create_token(alice, "laptop")
 
     assert accounts.user_for_token(secret).id == alice.id
     with engine.connect() as conn:

@@ -168,19 +168,19 @@ def accept_files(files: Iterable[FileStorage]) -> list[FileOutcome]:
     outcomes: list[FileOutcome] = []
     quota: LimitReached | None = None
     for upload in files:
-        name = file_name(upload.filename)
+        sent_as = file_name(upload.filename)
         # Read one byte past the limit, never a whole oversized part into memory.
         limit = lib.settings.max_upload_bytes
         data = upload.stream.read(limit + 1)
-        if not name and not data:
+        if not sent_as and not data:
             continue  # the empty part a browser sends when no file was chosen
-        name = name or "upload"
+        name = sent_as or "upload"
         day = None
         try:
             if len(data) > limit:
                 raise InvalidImage.too_large(_part_size(upload, len(data)), limit)
             day = lib.limits.reserve_upload(lib.owner, len(data))
-            added = lib.ingest.add(data, name)
+            added = lib.ingest.add(data, sent_as)
         except LimitReached as exc:
             quota = exc
             outcomes.append(FileOutcome(name, "rejected", error=str(exc)))
