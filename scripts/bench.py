@@ -7,6 +7,7 @@ Figures (each a median of several runs in this one process tree, on whatever mac
 - cold import of the web Lambda handler vs the `import boto3, flask` floor;
 - embedding throughput; search latency at 10k and 100k vectors vs a brute-force numpy floor;
 - local ingest throughput (photos per second, with and without OCR); peak memory of a search;
+- memory per megapixel of taking a photo in, by format (scripts/bench_decode.py), and the pixel limit;
 - Lambda zip sizes, if `make package` has built them.
 """
 
@@ -266,6 +267,26 @@ def bench_memory(data_dir: Path) -> None:
     row("memory: peak RSS of imgsearch search", f"{kb / 1024:.0f} MB")
 
 
+def bench_decode() -> None:
+    """Memory per megapixel of taking a photo in (scripts/bench_decode.py), and what it means for the limit."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from bench_decode import measure
+
+    from imgsearch.config import Settings
+
+    found = measure()
+    for fmt, result in found.items():
+        peaks = ", ".join(f"{mp} MP +{extra:.0f} MB" for mp, extra, _ in result["points"])
+        row(f"memory per megapixel taking in a {fmt}", f"{result['mb_per_mp']:.1f} MB", f"(peak {peaks})")
+    worst = max(result["mb_per_mp"] for result in found.values())
+    limit = Settings().max_pixels / 1e6
+    row(
+        "pixel limit (IMGSEARCH_MAX_PIXELS) and its worst decode",
+        f"{limit:.0f} MP",
+        f"(~{worst * limit:.0f} MB each, {Settings().max_decodes} at once)",
+    )
+
+
 def bench_zips() -> None:
     for name in ("ingest", "web"):
         zip_path = ROOT / "build" / f"{name}.zip"
@@ -293,6 +314,7 @@ def main() -> None:
         bench_embedding()
         bench_search_scale(tmp)
         bench_ingest(tmp)
+        bench_decode()
         bench_zips()
     width = max(len(r[0]) for r in rows)
     print(f"\n{'measure'.ljust(width)}  {'median':>14}  note")

@@ -107,10 +107,10 @@ def _decode(data: bytes, max_side: int | None) -> Image.Image:
         if scale < 1:  # the smallest DCT scale still at least this size
             image.draft(image.mode, (math.ceil(width * scale), math.ceil(height * scale)))
     image.load()
-    upright = ImageOps.exif_transpose(image) or image
-    if max_side and max(upright.size) > max_side:
-        upright.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
-    return upright
+    ImageOps.exif_transpose(image, in_place=True)  # in place: no second copy of every pixel
+    if max_side and max(image.size) > max_side:
+        image.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
+    return image
 
 
 def make_thumbnail(data: bytes, max_px: int) -> bytes:
@@ -160,7 +160,8 @@ def difference_hash(data: bytes) -> str:
     only a few bits, different photos in about half of them."""
     with decoding(), Image.open(io.BytesIO(data)) as image:
         image.draft("L", (64, 64))  # JPEG: decode at reduced size, cheaply
-        grey = (ImageOps.exif_transpose(image) or image).convert("L").resize((9, 8), Image.Resampling.LANCZOS)
+        ImageOps.exif_transpose(image, in_place=True)
+        grey = image.convert("L").resize((9, 8), Image.Resampling.LANCZOS)
     pixels = grey.tobytes()  # one byte per pixel, row by row
     bits = 0
     for row in range(8):
