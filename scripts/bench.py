@@ -268,7 +268,7 @@ def bench_memory(data_dir: Path) -> None:
 
 
 def bench_decode() -> None:
-    """Memory per megapixel of taking a photo in (scripts/bench_decode.py), and what it means for the limit."""
+    """Memory per megapixel of taking a photo in (scripts/bench_decode.py), and the pixel limit it sets."""
     sys.path.insert(0, str(ROOT / "scripts"))
     from bench_decode import measure
 
