@@ -287,6 +287,21 @@ def bench_decode() -> None:
     )
 
 
+def bench_password_hash() -> None:
+    from imgsearch.passwords import COST, hash_password
+
+    times = []
+    for _ in range(RUNS):
+        start = time.perf_counter()
+        hash_password("correct horse battery staple")
+        times.append(time.perf_counter() - start)
+    row(
+        f"hash a password (scrypt N=2^{COST.n.bit_length() - 1}, r={COST.r}, p={COST.p})",
+        f"{statistics.median(times) * 1000:.0f} ms",
+        f"({COST.memory_bytes >> 20} MiB each)",
+    )
+
+
 def bench_zips() -> None:
     for name in ("ingest", "web"):
         zip_path = ROOT / "build" / f"{name}.zip"
@@ -315,6 +330,7 @@ def main() -> None:
         bench_search_scale(tmp)
         bench_ingest(tmp)
         bench_decode()
+        bench_password_hash()
         bench_zips()
     width = max(len(r[0]) for r in rows)
     print(f"\n{'measure'.ljust(width)}  {'median':>14}  note")
