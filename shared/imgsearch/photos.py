@@ -4,35 +4,16 @@ from __future__ import annotations
 
 import io
 import math
-import threading
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from imgsearch.decodes import decoding
 from imgsearch.errors import InvalidImage
 from imgsearch.formats import FORMATS
 
 MEDIA_TYPES = {name: f.media_type for name, f in FORMATS.items()}
 EXTENSIONS = {name: f.extension for name, f in FORMATS.items()}
-
-# Decoding is where a photo costs memory (about its pixel count times a few bytes; README, "Limits"),
-# so only so many decode at once in a process, whatever the number of requests and workers.
-_decodes = threading.BoundedSemaphore(2)
-
-
-def limit_decodes(at_once: int) -> None:
-    """How many photos this process may decode at the same time (Settings.max_decodes)."""
-    global _decodes
-    _decodes = threading.BoundedSemaphore(max(1, at_once))
-
-
-@contextmanager
-def decoding():
-    """Hold one of the process's decode slots."""
-    with _decodes:
-        yield
-
 
 @dataclass(frozen=True)
 class PhotoInfo:

@@ -69,7 +69,7 @@ def create_app(
     app.extensions["imgsearch"] = library
     app.extensions["imgsearch_worker"] = worker
 
-    from imgsearch.photos import limit_decodes
+    from imgsearch.decodes import limit_decodes
     from imgsearch_web import api, auth, errors, gallery, images, search, security, templating, upload
 
     limit_decodes(settings.max_decodes)
