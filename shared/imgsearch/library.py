@@ -279,10 +279,10 @@ class Library:
         """What a person starting the server should know: the library's size, what describes photos."""
         from imgsearch.models import Status
 
-        repo = self.repository
+        repo = self.everyone  # every account's photos: the server describes them all
         total, waiting = repo.count(), repo.count(Status.PENDING) + repo.count(Status.PROCESSING)
         lines = [
-            f"{total} photo{'' if total == 1 else 's'} in the library ({waiting} waiting to be described)"
+            f"{total} photo{'' if total == 1 else 's'} in the libraries ({waiting} waiting to be described)"
         ]
         describer = self.describer
         lines.extend(getattr(describer, "summary", lambda: [f"photos are described by {describer.name}"])())
