@@ -15,6 +15,7 @@ from imgsearch.formats import FORMATS
 MEDIA_TYPES = {name: f.media_type for name, f in FORMATS.items()}
 EXTENSIONS = {name: f.extension for name, f in FORMATS.items()}
 
+
 @dataclass(frozen=True)
 class PhotoInfo:
     """What validation learned of a photo."""

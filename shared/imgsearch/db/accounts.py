@@ -28,12 +28,7 @@ class SqlAccountStore:
         row = UserRow(
             id=user_id, name=name, password_hash=password_hash, session_version=0, created_at=_now()
         )
-        try:
-            with self._session.begin() as session:
-                session.add(row)
-        except IntegrityError:
-            return None
-        return _user(row)
+        return _user(row) if self._insert(row) else None
 
     def user(self, user_id: str) -> User | None:
         with self._session() as session:
@@ -70,12 +65,7 @@ class SqlAccountStore:
     def add_token(self, token_id: str, user_id: str, name: str, digest: str) -> Token | None:
         """Insert a token; None if the account already has one of that name."""
         row = TokenRow(id=token_id, user_id=user_id, name=name, token_hash=digest, created_at=_now())
-        try:
-            with self._session.begin() as session:
-                session.add(row)
-        except IntegrityError:
-            return None
-        return _token(row)
+        return _token(row) if self._insert(row) else None
 
     def tokens(self, user_id: str) -> list[Token]:
         query = select(TokenRow).where(TokenRow.user_id == user_id).order_by(TokenRow.created_at)
@@ -88,6 +78,15 @@ class SqlAccountStore:
                 delete(TokenRow).where(TokenRow.user_id == user_id, TokenRow.name == name)
             )
             return result.rowcount > 0
+
+    def _insert(self, row) -> bool:
+        """Add a row; False if a unique constraint refuses it."""
+        try:
+            with self._session.begin() as session:
+                session.add(row)
+        except IntegrityError:
+            return False
+        return True
 
     def user_for_token(self, digest: str) -> User | None:
         """The account holding the token with this digest (noting when it was last used)."""
