@@ -9,6 +9,8 @@ Figures (each a median of several runs in this one process tree, on whatever mac
   one matrix-vector product and argpartition (scripts/bench_search.py);
 - local ingest stage by stage, with on-device recognition on and off (scripts/bench_ingest.py);
 - peak memory of a search;
+- memory per megapixel of taking a photo in, by format (scripts/bench_decode.py), and the pixel limit;
+- the cost of hashing a password;
 - Lambda zip sizes, if `make package` has built them.
 """
 
@@ -186,6 +188,41 @@ def bench_memory(data_dir: Path) -> None:
     row("memory: peak RSS of imgsearch search", f"{kb / 1024:.0f} MB")
 
 
+def bench_decode() -> None:
+    """Memory per megapixel of taking a photo in (scripts/bench_decode.py), and the pixel limit it sets."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from bench_decode import measure
+
+    from imgsearch.config import Settings
+
+    found = measure()
+    for fmt, result in found.items():
+        peaks = ", ".join(f"{mp} MP +{extra:.0f} MB" for mp, extra, _ in result["points"])
+        row(f"memory per megapixel taking in a {fmt}", f"{result['mb_per_mp']:.1f} MB", f"(peak {peaks})")
+    worst = max(result["mb_per_mp"] for result in found.values())
+    limit = Settings().max_pixels / 1e6
+    row(
+        "pixel limit (IMGSEARCH_MAX_PIXELS) and its worst decode",
+        f"{limit:.0f} MP",
+        f"(~{worst * limit:.0f} MB each, {Settings().max_decodes} at once)",
+    )
+
+
+def bench_password_hash() -> None:
+    from imgsearch.passwords import COST, hash_password
+
+    times = []
+    for _ in range(RUNS):
+        start = time.perf_counter()
+        hash_password("correct horse battery staple")
+        times.append(time.perf_counter() - start)
+    row(
+        f"hash a password (scrypt N=2^{COST.n.bit_length() - 1}, r={COST.r}, p={COST.p})",
+        f"{statistics.median(times) * 1000:.0f} ms",
+        f"({COST.memory_bytes >> 20} MiB each)",
+    )
+
+
 def bench_zips() -> None:
     for name in ("ingest", "web"):
         zip_path = ROOT / "build" / f"{name}.zip"
@@ -216,6 +253,8 @@ def main() -> None:
 
         bench_search.run(row)  # end to end at 10k, 100k and 1M photos, next to the floor
         bench_ingest.run(row)  # stage by stage, recognition on and off
+        bench_decode()
+        bench_password_hash()
         bench_zips()
     width = max(len(r[0]) for r in rows)
     print(f"\n{'measure'.ljust(width)}  {'median':>14}  note")

@@ -3,10 +3,24 @@
 from __future__ import annotations
 
 import pytest
+from db.postgres import postgres_server, postgres_url  # noqa: F401  (the session-scoped server, shared)
+from sqlalchemy import text
 
 from imgsearch.config import Settings, load_settings
+from imgsearch.db.engine import create_engine
 from imgsearch.library import Library
 from imgsearch.models import Status
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cheap_password_hashes():
+    """Passwords hash at a low scrypt cost in tests (tests/test_accounts.py checks the real one)."""
+    from imgsearch import passwords
+
+    real = passwords.COST
+    passwords.COST = passwords.Cost(n=2**10, r=8, p=1)
+    yield
+    passwords.COST = real
 
 
 @pytest.fixture(scope="session")
@@ -15,6 +29,20 @@ def embedder():
     from imgsearch.embedders.minilm import MiniLMEmbedder
 
     return MiniLMEmbedder()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request, tmp_path) -> str:
+    """An empty database: a SQLite file, or the session's PostgreSQL with its schema dropped."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'imgsearch.db'}"
+    url = request.getfixturevalue("postgres_url")
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+    return url
 
 
 @pytest.fixture

@@ -82,7 +82,7 @@ def test_the_same_bytes_twice_give_one_image(library):
     assert first.created and not second.created
     assert second.image.id == first.image.id
     assert library.repository.count() == 1
-    assert sorted(p.name for p in (library.settings.media_dir / "originals").iterdir()) == [
+    assert sorted(p.name for p in (library.settings.media_dir / "originals" / "local").iterdir()) == [
         f"{first.image.id}.jpg"
     ]
 
@@ -191,7 +191,7 @@ def test_deleting_a_photo_while_it_is_processed_does_not_bring_it_back(settings,
         library.ingest.process(image_id)
     assert library.repository.get(image_id) is None
     assert library.index.count() == 0
-    assert not any((settings.media_dir / "thumbnails").glob("*"))
+    assert not any(p.is_file() for p in (settings.media_dir / "thumbnails").rglob("*"))
     assert library.search.search("kitten napping on the couch") == []
 
 
@@ -223,7 +223,7 @@ def test_the_background_worker_picks_up_pending_work_left_by_a_previous_run(libr
     from imgsearch.worker import IngestWorker
 
     ids = [library.ingest.add(photo(caption=f"photo {n}", seed=n + 1), f"{n}.jpg").image.id for n in range(3)]
-    worker = IngestWorker(library.ingest).start()  # a fresh start finds them pending
+    worker = IngestWorker(library).start()  # a fresh start finds them pending
     try:
         assert worker.join(timeout=60)
     finally:

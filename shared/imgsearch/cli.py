@@ -1,4 +1,5 @@
-"""The imgsearch command line: ingest, search, list, show, delete, retry, redescribe, reindex, serve."""
+"""The imgsearch command line: ingest, search, list, show, delete, retry, redescribe, reindex, serve;
+accounts (user) and API tokens (token). Library commands work on one account's photos (--user)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from imgsearch.config import ConfigError, Settings, load_settings
+from imgsearch.models import LOCAL_OWNER
 
 log = logging.getLogger("imgsearch")
 
@@ -52,14 +54,26 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="imgsearch", description=__doc__)
+    owner = argparse.ArgumentParser(add_help=False)
+    owner.add_argument(
+        "--user",
+        "-u",
+        metavar="NAME",
+        help="the account whose photos to work on (default: IMGSEARCH_USER, else the local library, "
+        "which the first account owns)",
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser("ingest", help="add photos (files or folders, recursively) and index them")
+    def command(name: str, **kwargs) -> argparse.ArgumentParser:
+        """A command that works on one library (it takes --user)."""
+        return sub.add_parser(name, parents=[owner], **kwargs)
+
+    p = command("ingest", help="add photos (files or folders, recursively) and index them")
     p.add_argument("paths", nargs="+", type=Path, metavar="PATH")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     p.set_defaults(run=cmd_ingest)
 
-    p = sub.add_parser(
+    p = command(
         "search",
         help="find photos by free text and/or filters",
         description='Quoted "phrases" must appear as written; date words ("2023", "May 2021", '
@@ -83,37 +97,37 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print a JSON array of results, best first")
     p.set_defaults(run=cmd_search)
 
-    p = sub.add_parser("similar", help="photos that look like this one")
+    p = command("similar", help="photos that look like this one")
     p.add_argument("id")
     p.add_argument("--limit", "-n", type=int, default=10)
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=cmd_similar)
 
-    p = sub.add_parser("duplicates", help="groups of near-duplicate photos (resized, recompressed, cropped)")
+    p = command("duplicates", help="groups of near-duplicate photos (resized, recompressed, cropped)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=cmd_duplicates)
 
-    p = sub.add_parser("list", help="list photos, newest first")
+    p = command("list", help="list photos, newest first")
     p.add_argument("--status", choices=["pending", "processing", "indexed", "failed"])
     p.add_argument("--limit", "-n", type=int, default=50)
     p.add_argument("--offset", type=int, default=0)
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=cmd_list)
 
-    p = sub.add_parser("show", help="show one photo's description and metadata")
+    p = command("show", help="show one photo's description and metadata")
     p.add_argument("id")
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=cmd_show)
 
-    p = sub.add_parser("delete", help="delete photos by id")
+    p = command("delete", help="delete photos by id")
     p.add_argument("ids", nargs="+", metavar="ID")
     p.set_defaults(run=cmd_delete)
 
-    p = sub.add_parser("retry", help="process failed or stuck photos again (all of them, or the ids given)")
+    p = command("retry", help="process failed or stuck photos again (all of them, or the ids given)")
     p.add_argument("ids", nargs="*", metavar="ID")
     p.set_defaults(run=cmd_retry)
 
-    p = sub.add_parser(
+    p = command(
         "redescribe",
         help="describe photos again with the current describer (after enabling OCR, an upgrade, or "
         "switching to a vision model), then re-embed them",
@@ -128,7 +142,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     p.set_defaults(run=cmd_redescribe)
 
-    p = sub.add_parser("reindex", help="rebuild every vector from the stored descriptions")
+    p = command(
+        "reindex", help="rebuild every vector from the stored descriptions (every account's, unless --user)"
+    )
     p.add_argument("--quiet", "-q", action="store_true")
     p.set_defaults(run=cmd_reindex)
 
@@ -136,13 +152,22 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--host")
     p.add_argument("--port", type=int)
     p.set_defaults(run=cmd_serve)
+
+    from imgsearch import accounts_cli
+
+    accounts_cli.add_commands(sub, owner)
     return parser
 
 
-def _library(settings: Settings):
+def _library(settings: Settings, args: argparse.Namespace | None = None):
+    """The library the command works on: --user's (or IMGSEARCH_USER's), else the local library."""
     from imgsearch.library import Library
 
-    return Library(settings)
+    library = Library(settings)
+    name = (getattr(args, "user", None) or settings.user or "").strip()
+    if not name:
+        return library
+    return library.for_owner(library.accounts.require(name).id)
 
 
 # ---------------------------------------------------------------------- commands
@@ -152,7 +177,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     from imgsearch.errors import InvalidImage
     from imgsearch.models import Status
 
-    library = _library(settings)
+    library = _library(settings, args)
     files, missing = _collect(args.paths)
     counts = {"indexed": 0, "skipped": 0, "failed": 0}
     problems: list[str] = [f"{path}: no such file or folder" for path in missing]
@@ -243,7 +268,7 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
         per_page=max(1, min(args.limit, MAX_LIMIT)),
         everything=args.all,
     )
-    found = _library(settings).search.find(request)
+    found = _library(settings, args).search.find(request)
     if args.json:
         print(json.dumps([r.to_dict() for r in found.results], ensure_ascii=False, indent=2))
         return 0
@@ -269,7 +294,7 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_similar(args: argparse.Namespace, settings: Settings) -> int:
-    library = _library(settings)
+    library = _library(settings, args)
     results = library.search.similar(args.id, limit=max(1, args.limit))
     if args.json:
         print(json.dumps([r.to_dict() for r in results], ensure_ascii=False, indent=2))
@@ -282,7 +307,7 @@ def cmd_similar(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_duplicates(args: argparse.Namespace, settings: Settings) -> int:
-    groups = _library(settings).search.duplicate_groups()
+    groups = _library(settings, args).search.duplicate_groups()
     if args.json:
         print(json.dumps([[i.to_dict() for i in g] for g in groups], ensure_ascii=False, indent=2))
         return 0
@@ -299,7 +324,7 @@ def cmd_duplicates(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
     from imgsearch.models import Status
 
-    repo = _library(settings).repository
+    repo = _library(settings, args).repository
     status = Status(args.status) if args.status else None
     images = repo.list(offset=max(args.offset, 0), limit=max(args.limit, 1), status=status)
     if args.json:
@@ -317,7 +342,7 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
     from imgsearch.errors import NotFound
 
-    image = _library(settings).repository.get(args.id)
+    image = _library(settings, args).repository.get(args.id)
     if image is None:
         raise NotFound(f"no image with id {args.id}")
     if args.json:
@@ -333,7 +358,7 @@ def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_delete(args: argparse.Namespace, settings: Settings) -> int:
     from imgsearch.errors import NotFound
 
-    library = _library(settings)
+    library = _library(settings, args)
     failed = 0
     for image_id in args.ids:
         try:
@@ -348,7 +373,7 @@ def cmd_delete(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_retry(args: argparse.Namespace, settings: Settings) -> int:
     from imgsearch.models import Status
 
-    library = _library(settings)
+    library = _library(settings, args)
     ids = args.ids or library.repository.ids_with_status([Status.FAILED, Status.PENDING, Status.PROCESSING])
     failed = 0
     for image_id in ids:
@@ -384,7 +409,7 @@ def cmd_redescribe(args: argparse.Namespace, settings: Settings) -> int:
     if args.force and not args.all:
         print("imgsearch: --force goes with --all", file=sys.stderr)
         return 2
-    library = _library(settings)
+    library = _library(settings, args)
     ingest = library.ingest
     ids = args.ids or [r.id for r in ingest.outdated(force=args.force)]
     counts = {"described": 0, "failed": 0}
@@ -416,10 +441,15 @@ def cmd_redescribe(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_reindex(args: argparse.Namespace, settings: Settings) -> int:
-    library = _library(settings)
-    total = library.repository.count()
+    library = _library(settings, args)
+    if library.owner == LOCAL_OWNER and not (args.user or settings.user):
+        owners = [LOCAL_OWNER, *(u.id for u in library.accounts.users() if u.id != LOCAL_OWNER)]
+        libraries = [library.for_owner(owner) for owner in owners]
+    else:
+        libraries = [library]
+    total = sum(lib.repository.count() for lib in libraries)
     bar = _progress(total, "reindex", disabled=args.quiet)
-    done = library.ingest.reindex(progress=bar.update)
+    done = sum(lib.ingest.reindex(progress=bar.update) for lib in libraries)
     bar.close()
     print(f"{done} images reindexed with {library.embedder.name}")
     return 0

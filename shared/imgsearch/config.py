@@ -34,7 +34,10 @@ class Settings:
 
     # Limits on what an upload may be.
     max_upload_mb: float = 25.0
-    max_pixels: int = 64_000_000
+    # Set from `make bench`'s memory per megapixel (README, "Limits"): one decode of the largest
+    # photo allowed stays near 200 MB, and at most max_decodes run at once.
+    max_pixels: int = 50_000_000
+    max_decodes: int = 2
     allowed_formats: tuple[str, ...] = ("JPEG", "PNG", "WEBP", "GIF")
     thumbnail_px: int = 480
 
@@ -49,6 +52,16 @@ class Settings:
     # worker (or retry) may take it. Keep it above the slowest describe + embed, and on AWS at the
     # ingest Lambda's timeout so that Lambda's own retries can take over a timed-out invocation.
     processing_lease_s: int = 300
+
+    # Accounts and limits (per account; 0 means no limit).
+    auth: bool = True  # off: one local library, served on a loopback address only
+    user: str = ""  # the account whose library the command line works on (--user)
+    allowed_hosts: tuple[str, ...] = ()  # Host names answered; empty: the public URL's, else loopback
+    searches_per_minute: int = 60
+    uploads_per_minute: int = 600
+    logins_per_minute: int = 10
+    daily_upload_photos: int = 1000
+    daily_upload_mb: float = 10240.0
 
     # Web.
     host: str = "127.0.0.1"
@@ -113,6 +126,22 @@ class Settings:
     def max_upload_bytes(self) -> int:
         return int(self.max_upload_mb * 1024 * 1024)
 
+    @property
+    def accounts_required(self) -> bool:
+        """Whether people must sign in: unless accounts are off for a local library on this machine."""
+        return self.auth or self.storage == "s3" or not is_loopback(self.host)
+
+    @property
+    def host_allow_list(self) -> tuple[str, ...]:
+        """The Host names the web app answers (a name alone allows any port)."""
+        if self.allowed_hosts:
+            return self.allowed_hosts
+        if self.public_url:
+            from urllib.parse import urlsplit
+
+            return ((urlsplit(self.public_url).netloc or "").lower(),)
+        return LOOPBACK_HOSTS
+
     def with_overrides(self, **changes: Any) -> Settings:
         """A copy with some fields changed (values are coerced like environment strings)."""
         return _build({**asdict(self), **changes})
@@ -131,9 +160,22 @@ class Settings:
             )
         if self.max_upload_mb <= 0:
             raise ConfigError("IMGSEARCH_MAX_UPLOAD_MB must be positive")
-        for name in ("workers", "page_size", "max_pixels", "thumbnail_px", "processing_lease_s", "port"):
+        names = (
+            "workers",
+            "page_size",
+            "max_pixels",
+            "max_decodes",
+            "thumbnail_px",
+            "processing_lease_s",
+            "port",
+        )
+        for name in names:
             if getattr(self, name) < 1:
                 raise ConfigError(f"IMGSEARCH_{name.upper()} must be at least 1")
+        limits = ("searches_per_minute", "uploads_per_minute", "logins_per_minute", "daily_upload_photos")
+        for name in (*limits, "daily_upload_mb"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"IMGSEARCH_{name.upper()} must be 0 (no limit) or more")
         from imgsearch.formats import FORMATS
 
         known = tuple(FORMATS)
@@ -142,6 +184,15 @@ class Settings:
             got = ", ".join(unknown) or "none"
             raise ConfigError(f"IMGSEARCH_ALLOWED_FORMATS may list only {', '.join(known)} (got {got})")
         return self
+
+
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
+
+
+def is_loopback(host: str) -> bool:
+    """Whether an address to listen on is this machine's alone."""
+    host = host.strip().strip("[]").lower()
+    return host in ("localhost", "::1") or host.startswith("127.")
 
 
 def _choice(name: str, value: str, allowed: tuple[str, ...]) -> None:
@@ -168,7 +219,9 @@ def _coerce(name: str, kind: Any, raw: Any) -> Any:
         if kind in (Path, "Path"):
             return Path(text)
         if kind in ("tuple[str, ...]",):
-            return tuple(part.strip().upper() for part in text.split(",") if part.strip())
+            parts = (part.strip() for part in text.split(","))
+            # Formats are named in capitals (JPEG), host names in lower case.
+            return tuple(p.upper() if name == "allowed_formats" else p.lower() for p in parts if p)
     except ValueError:
         raise ConfigError(f"{PREFIX}{name.upper()}={raw!r} is not a valid {kind}") from None
     return text

@@ -3,6 +3,10 @@
 Each entry point (CLI, web app, Lambda handler) builds one Library per process and passes it down.
 Back ends are built on first use, so a process only pays for what it touches (a search never loads
 the describer; a listing never loads the embedding model).
+
+A Library is one owner's: its repository and vector indexes see only that owner's photos. The one
+built from the settings is the local library (LOCAL_OWNER); for_owner(user_id) gives another
+account's, sharing every client, connection and model with it.
 """
 
 from __future__ import annotations
@@ -13,11 +17,19 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from imgsearch.config import Settings
+from imgsearch.models import LOCAL_OWNER
 from imgsearch.ports import Describer, Embedder, ImageRepository, Storage, VectorIndex
 
 if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from imgsearch.accounts import Accounts
+    from imgsearch.limits import Limits
+    from imgsearch.liveness import ProcessMarks
     from imgsearch.pipeline.ingest import IngestService
     from imgsearch.pipeline.search import SearchService
+
+BACK_ENDS = ("storage", "repository", "index", "visual_index", "embedder", "describer", "aws", "engine")
 
 
 class _built(cached_property):
@@ -35,28 +47,45 @@ class _built(cached_property):
 
 
 class Library:
-    """One photo library: its back ends and the ingest and search services over them."""
+    """One owner's photo library: its back ends and the ingest and search services over them."""
 
     def __init__(self, settings: Settings, **backends: object) -> None:
-        """Back ends may be passed in by name (storage, repository, index, embedder, describer)."""
+        """Back ends may be passed in by name (storage, repository, index, embedder, describer, ...)."""
         self.settings = settings
+        self.owner = LOCAL_OWNER
+        self._root: Library | None = None
         self._lock = threading.RLock()
         for name, value in backends.items():
-            if name not in ("storage", "repository", "index", "visual_index", "embedder", "describer", "aws"):
+            if name not in BACK_ENDS:
                 raise TypeError(f"unknown back end {name!r}")
             self.__dict__[name] = value  # pre-fills the cached_property
 
+    def for_owner(self, owner: str) -> Library:
+        """The library of another owner (an account's id), over the same back ends."""
+        if owner == self.owner:
+            return self
+        root = self._root or self
+        other = Library(root.settings)
+        other.owner = owner
+        other._root = root
+        return other
+
     # ------------------------------------------------------------------ back ends
+    # An owner's Library takes the shared ones from the local library it was made from.
 
     @_built
     def aws(self):
         """AWS clients, built once (only for the cloud back ends)."""
+        if self._root is not None:
+            return self._root.aws
         from imgsearch.aws import AwsClients
 
         return AwsClients(self.settings)
 
     @_built
     def storage(self) -> Storage:
+        if self._root is not None:
+            return self._root.storage
         if self.settings.storage == "s3":
             from imgsearch.storage.s3 import S3Storage
 
@@ -66,20 +95,78 @@ class Library:
         return LocalStorage(self.settings.media_dir)
 
     @_built
-    def repository(self) -> ImageRepository:
+    def engine(self) -> Engine:
+        """The metadata database, migrated to the current schema."""
+        if self._root is not None:
+            return self._root.engine
         from imgsearch.db.engine import create_engine
         from imgsearch.db.migrate import upgrade
-        from imgsearch.db.repository import SqlImageRepository
 
         url = self.settings.sqlalchemy_url
         if self.settings.ssm_database_url_param and not self.settings.database_url:
             url = self.aws.secret(self.settings.ssm_database_url_param)
         engine = create_engine(url)
         upgrade(engine)
-        return SqlImageRepository(engine, lease=timedelta(seconds=self.settings.processing_lease_s))
+        return engine
+
+    @_built
+    def repository(self) -> ImageRepository:
+        if self._root is not None:
+            return self._root.repository.for_owner(self.owner)
+        from imgsearch.db.repository import SqlImageRepository
+
+        worker = self.marks.hold() if self.marks is not None else None
+        lease = timedelta(seconds=self.settings.processing_lease_s)
+        return SqlImageRepository(self.engine, lease=lease, owner=self.owner, worker=worker)
+
+    @_built
+    def everyone(self) -> ImageRepository:
+        """Every owner's images at once: only for the ingest worker's sweeps, never for a request."""
+        return self.repository.for_owner(None)
+
+    @_built
+    def marks(self) -> ProcessMarks | None:
+        """This process's mark on the images it claims (local storage only; see imgsearch.liveness)."""
+        if self._root is not None:
+            return self._root.marks
+        if self.settings.storage != "local":
+            return None
+        from imgsearch.liveness import ProcessMarks
+
+        return ProcessMarks(self.settings.data_dir / "run")
+
+    @_built
+    def accounts(self) -> Accounts:
+        if self._root is not None:
+            return self._root.accounts
+        from imgsearch.accounts import Accounts
+        from imgsearch.db.accounts import SqlAccountStore
+
+        return Accounts(SqlAccountStore(self.engine))
+
+    @_built
+    def limits(self) -> Limits:
+        """Each account's rates and daily quota (rates in this process locally, in the database on AWS)."""
+        if self._root is not None:
+            return self._root.limits
+        from imgsearch.db.limits import SqlRates, SqlUsage
+        from imgsearch.limits import MB, Allowances, Limits, MemoryRates
+
+        s = self.settings
+        allowances = Allowances(
+            searches_per_minute=s.searches_per_minute,
+            uploads_per_minute=s.uploads_per_minute,
+            logins_per_minute=s.logins_per_minute,
+            photos_per_day=s.daily_upload_photos,
+            bytes_per_day=int(s.daily_upload_mb * MB),
+        )
+        rates = SqlRates(self.engine) if s.storage == "s3" else MemoryRates()
+        return Limits(allowances, rates, SqlUsage(self.engine))
 
     @_built
     def embedder(self) -> Embedder:
+        if self._root is not None:
+            return self._root.embedder
         if self.settings.embedder == "bedrock":
             from imgsearch.embedders.bedrock import BedrockEmbedder
 
@@ -90,6 +177,8 @@ class Library:
 
     @_built
     def index(self) -> VectorIndex:
+        if self._root is not None:
+            return self._root.index.for_owner(self.owner)
         if self.settings.index == "pinecone":
             from imgsearch.index.pinecone import PineconeIndex
 
@@ -105,6 +194,9 @@ class Library:
     @_built
     def visual_index(self) -> VectorIndex | None:
         """Each photo's visual embedding, for similar photos and near-duplicates (local back ends only)."""
+        if self._root is not None:
+            shared = self._root.visual_index
+            return shared.for_owner(self.owner) if shared is not None else None
         if self.settings.index != "local":
             return None  # in the cloud, photos are compared by their description vectors
         from imgsearch.describers.local import VISUAL_DIMENSION, VISUAL_MODEL
@@ -115,6 +207,8 @@ class Library:
 
     @_built
     def describer(self) -> Describer:
+        if self._root is not None:
+            return self._root.describer
         kind = self.settings.describer
         if kind == "bedrock":
             from imgsearch.describers.bedrock import BedrockDescriber
@@ -165,6 +259,7 @@ class Library:
             describer=_Lazy(lambda: self.describer),
             originals_prefix=s.s3_originals_prefix,
             thumbnails_prefix=s.s3_thumbnails_prefix,
+            owner=self.owner,
         )
 
     @_built
@@ -184,10 +279,10 @@ class Library:
         """What a person starting the server should know: the library's size, what describes photos."""
         from imgsearch.models import Status
 
-        repo = self.repository
+        repo = self.everyone  # every account's photos: the server describes them all
         total, waiting = repo.count(), repo.count(Status.PENDING) + repo.count(Status.PROCESSING)
         lines = [
-            f"{total} photo{'' if total == 1 else 's'} in the library ({waiting} waiting to be described)"
+            f"{total} photo{'' if total == 1 else 's'} in the libraries ({waiting} waiting to be described)"
         ]
         describer = self.describer
         lines.extend(getattr(describer, "summary", lambda: [f"photos are described by {describer.name}"])())

@@ -8,6 +8,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 SQUARE_TOLERANCE = 1.05
+# The owner of the library served with accounts off, and of everything stored before accounts
+# existed; the first account created adopts it (see imgsearch.accounts).
+LOCAL_OWNER = "local"
 
 
 class Status(enum.StrEnum):
@@ -53,6 +56,7 @@ class ImageRecord:
     colours: list[str] = field(default_factory=list)
     phash: str | None = None
     duplicate_group: str | None = None
+    owner_id: str = LOCAL_OWNER  # never shown: a photo is only ever shown to its owner
 
     @property
     def orientation(self) -> str:
@@ -192,13 +196,14 @@ class KeywordHits:
 
 @dataclass(frozen=True)
 class VectorRecord:
-    """One embedded chunk of one image's description."""
+    """One embedded chunk of one image's description, and whose image it is."""
 
     id: str
     image_id: str
     chunk: int
     values: list[float]
     embedder: str
+    owner: str = LOCAL_OWNER
 
 
 @dataclass(frozen=True)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import io
+import math
 from dataclasses import dataclass
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from imgsearch.decodes import decoding
 from imgsearch.errors import InvalidImage
 from imgsearch.formats import FORMATS
 
@@ -57,27 +59,45 @@ def validate_photo(
             f"the image is {width}x{height} pixels, over the {max_pixels // 1_000_000} megapixel limit"
         )
     try:
-        # verify() checks structure; a full decode catches truncated pixel data.
+        # verify() checks structure; a decode catches truncated pixel data (JPEG at 1/8 scale:
+        # every byte is still read, for an eighth of the memory in each direction).
         with Image.open(io.BytesIO(data)) as checked:
             checked.verify()
-        with Image.open(io.BytesIO(data)) as decoded:
+        with decoding(), Image.open(io.BytesIO(data)) as decoded:
+            decoded.draft(decoded.mode, (max(1, width // 8), max(1, height // 8)))
             decoded.load()
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
         raise InvalidImage(f"the image is damaged or truncated ({exc})") from None
     return PhotoInfo(fmt, MEDIA_TYPES[fmt], EXTENSIONS[fmt], width, height)
 
 
-def open_upright(data: bytes) -> Image.Image:
-    """Decode a photo, turned the way its camera meant (EXIF orientation applied)."""
+def open_upright(data: bytes, max_side: int | None = None) -> Image.Image:
+    """Decode a photo, turned the way its camera meant (EXIF orientation applied).
+
+    With max_side, its long edge is at most that: a JPEG is decoded at a reduced scale (1/2, 1/4,
+    1/8) and never whole, other formats are decoded and then reduced.
+    """
+    with decoding():
+        return _decode(data, max_side)
+
+
+def _decode(data: bytes, max_side: int | None) -> Image.Image:
     image = Image.open(io.BytesIO(data))
+    if max_side:
+        width, height = image.size
+        scale = max_side / max(width, height, 1)
+        if scale < 1:  # the smallest DCT scale still at least this size
+            image.draft(image.mode, (math.ceil(width * scale), math.ceil(height * scale)))
     image.load()
-    return ImageOps.exif_transpose(image) or image
+    ImageOps.exif_transpose(image, in_place=True)  # in place: no second copy of every pixel
+    if max_side and max(image.size) > max_side:
+        image.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
+    return image
 
 
 def make_thumbnail(data: bytes, max_px: int) -> bytes:
     """A JPEG no larger than max_px on its long edge, for the gallery."""
-    image = open_upright(data)
-    image.thumbnail((max_px, max_px), Image.Resampling.LANCZOS)
+    image = open_upright(data, max_px)
     if image.mode not in ("RGB", "L"):
         image = _flatten(image)
     out = io.BytesIO()
@@ -92,8 +112,7 @@ def downscale(data: bytes, long_edge: int) -> tuple[bytes, str]:
         size = probe.size
     if max(size) <= long_edge and fmt in MEDIA_TYPES:
         return data, MEDIA_TYPES[fmt]
-    image = open_upright(data)
-    image.thumbnail((long_edge, long_edge), Image.Resampling.LANCZOS)
+    image = open_upright(data, long_edge)
     out = io.BytesIO()
     if fmt == "PNG":
         image.save(out, "PNG", optimize=True)
@@ -121,9 +140,10 @@ def _flatten(image: Image.Image) -> Image.Image:
 def difference_hash(data: bytes) -> str:
     """A 64-bit perceptual hash (dHash) as 16 hex digits: resized or recompressed copies differ in
     only a few bits, different photos in about half of them."""
-    with Image.open(io.BytesIO(data)) as image:
+    with decoding(), Image.open(io.BytesIO(data)) as image:
         image.draft("L", (64, 64))  # JPEG: decode at reduced size, cheaply
-        grey = (ImageOps.exif_transpose(image) or image).convert("L").resize((9, 8), Image.Resampling.LANCZOS)
+        ImageOps.exif_transpose(image, in_place=True)
+        grey = image.convert("L").resize((9, 8), Image.Resampling.LANCZOS)
     pixels = grey.tobytes()  # one byte per pixel, row by row
     bits = 0
     for row in range(8):

@@ -1,4 +1,11 @@
-"""The narrow interfaces the pipeline talks to; each back end implements one of them."""
+"""The narrow interfaces the pipeline talks to; each back end implements one of them.
+
+Libraries are private. The image repository and the vector indexes are each one owner's view
+(`owner`), and `for_owner(owner)` gives another owner's view over the same connection. A view
+never reads, returns, changes or deletes what another owner holds: another owner's image or vector
+is exactly as absent as one that does not exist. Storage is shared: its keys carry the owner
+(`originals/<owner>/<id>.<ext>`), and only keys read from the owner's own rows are ever used.
+"""
 
 from __future__ import annotations
 
@@ -40,7 +47,14 @@ class Storage(Protocol):
 
 
 class ImageRepository(Protocol):
-    """Image metadata rows (SQLite, PostgreSQL)."""
+    """Image metadata rows (SQLite, PostgreSQL), one owner's: every method sees only their images.
+
+    The same bytes are one image per owner (content hashes are unique per owner, keys everywhere).
+    """
+
+    owner: str | None
+
+    def for_owner(self, owner: str) -> ImageRepository: ...
 
     def add(self, record: ImageRecord) -> ImageRecord: ...
 
@@ -119,11 +133,25 @@ class ImageRepository(Protocol):
 
 
 class VectorIndex(Protocol):
-    """Embedded description chunks, searched by cosine similarity.
+    """Embedded description chunks, searched by cosine similarity: one owner's view of an index.
+
+    The contract every adapter keeps, whatever it scopes by (the local index: an owner column and
+    a mask before ranking; Pinecone: a namespace per owner; a store with metadata filters, such as
+    Amazon S3 Vectors: an `owner` metadata key on every vector and an equality filter on it in
+    every query, list and delete):
+    - upsert stores each record under record.owner and refuses a record of another owner than the view's;
+    - query ranks only this owner's vectors (never another's, even when fewer than top_k are left);
+    - fetch and delete see only this owner's vectors (another owner's id is as good as unknown);
+    - count counts only this owner's vectors;
+    - for_owner(owner) is the same index seen by another owner, sharing the connection.
 
     An index that can search each image's first chunk (its whole description) on its own, cheaper
     than every chunk, says so with `searches_heads = True` and takes query(..., heads_only=True).
     """
+
+    owner: str
+
+    def for_owner(self, owner: str) -> VectorIndex: ...
 
     def upsert(self, records: Sequence[VectorRecord]) -> None: ...
 
@@ -132,11 +160,11 @@ class VectorIndex(Protocol):
     def query(
         self, vector: Sequence[float], top_k: int, within: Collection[str] | None = None
     ) -> list[VectorMatch]:
-        """The top_k nearest vectors, best first; within limits them to those images' vectors."""
+        """This owner's top_k nearest vectors, best first; within limits them to those images' vectors."""
         ...
 
     def fetch(self, ids: Sequence[str]) -> dict[str, list[float]]:
-        """The stored vectors of these ids (unknown ids are left out)."""
+        """This owner's stored vectors of these ids (unknown ids, and other owners', are left out)."""
         ...
 
     def count(self) -> int: ...

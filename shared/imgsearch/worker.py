@@ -6,29 +6,33 @@ import logging
 import queue
 import threading
 import time
+from typing import TYPE_CHECKING
 
 from imgsearch.errors import NotFound
-from imgsearch.models import Status
-from imgsearch.pipeline.ingest import IngestService
+from imgsearch.models import LOCAL_OWNER, Status
+
+if TYPE_CHECKING:
+    from imgsearch.library import Library
 
 log = logging.getLogger(__name__)
 
 
 class IngestWorker:
-    """Threads that take image ids off a queue and process them.
+    """Threads that take images (of any owner) off a queue and process them in their owner's library.
 
     Work left pending, or stuck in processing by a process that died, is found at start and by a
-    sweep every sweep_s seconds; the claim in IngestService.process decides whether it is stuck.
+    sweep every sweep_s seconds. Images held by a local process that is gone (see imgsearch.liveness)
+    are taken over at once; otherwise the claim in IngestService.process decides whether it is stuck.
     """
 
-    def __init__(self, ingest: IngestService, threads: int = 1, sweep_s: float = 60.0) -> None:
-        self.ingest = ingest
+    def __init__(self, library: Library, threads: int = 1, sweep_s: float = 60.0) -> None:
+        self.library = library
         self.threads = threads
         self.sweep_s = sweep_s
         self._stopping = threading.Event()
-        self._queue: queue.Queue[str | None] = queue.Queue()
+        self._queue: queue.Queue[tuple[str, str] | None] = queue.Queue()
         self._threads: list[threading.Thread] = []
-        self._queued: dict[str, bool] = {}  # image id -> describe it again (even if indexed)
+        self._queued: dict[tuple[str, str], bool] = {}  # (owner, image id) -> describe it again
         self._lock = threading.Lock()
 
     def start(self, resume: bool = True) -> IngestWorker:
@@ -43,9 +47,15 @@ class IngestWorker:
         return self
 
     def sweep(self) -> None:
-        """Queue every image that is pending or may be stuck in processing."""
-        for image_id in self.ingest.repository.ids_with_status([Status.PENDING, Status.PROCESSING]):
-            self.submit(image_id)
+        """Queue every image that is pending or may be stuck in processing (every owner's)."""
+        everyone = self.library.everyone
+        marks = self.library.marks
+        if marks is not None:
+            released = everyone.release_abandoned(marks.alive)
+            if released:
+                log.info("%d photos held by a process that is gone are queued again", released)
+        for owner, image_id in everyone.waiting():
+            self.submit(image_id, owner=owner)
 
     def _sweep_forever(self) -> None:
         while not self._stopping.wait(self.sweep_s):
@@ -54,17 +64,18 @@ class IngestWorker:
             except Exception:  # a database hiccup must not end the sweeps
                 log.exception("ingest sweep failed")
 
-    def submit(self, image_id: str, again: bool = False) -> None:
-        """Queue an image for processing (once, however often it is submitted before it runs).
+    def submit(self, image_id: str, again: bool = False, owner: str = LOCAL_OWNER) -> None:
+        """Queue an owner's image for processing (once, however often it is submitted before it runs).
 
         With again, an indexed image is described again (IngestService.redescribe).
         """
+        item = (owner, image_id)
         with self._lock:
-            if image_id in self._queued:
-                self._queued[image_id] = self._queued[image_id] or again
+            if item in self._queued:
+                self._queued[item] = self._queued[item] or again
                 return
-            self._queued[image_id] = again
-        self._queue.put(image_id)
+            self._queued[item] = again
+        self._queue.put(item)
 
     def join(self, timeout: float | None = None) -> bool:
         """Wait until the queue is empty; True if it emptied in time."""
@@ -87,14 +98,16 @@ class IngestWorker:
 
     def _run(self) -> None:
         while True:
-            image_id = self._queue.get()
+            item = self._queue.get()
+            image_id = item[1] if item else None
             try:
-                if image_id is None:
+                if item is None:
                     return
                 with self._lock:
-                    again = self._queued.pop(image_id, False)
+                    again = self._queued.pop(item, False)
                 started = time.monotonic()
-                image = self.ingest.redescribe(image_id) if again else self.ingest.process(image_id)
+                ingest = self.library.for_owner(item[0]).ingest
+                image = ingest.redescribe(image_id) if again else ingest.process(image_id)
                 if image.status == Status.INDEXED and not image.error:  # failures were logged already
                     took = time.monotonic() - started
                     log.info("indexed %s (%s) in %.2f s", image.filename, image.id, took)

@@ -356,7 +356,9 @@ def test_retry_from_the_web_app_reannounces_the_photo_to_the_ingest_lambda(
     # WHEN someone presses Retry in the web app (on AWS: no worker, no describer in the web Lambda)
     fixed = Library(cloud_settings, embedder=embedder)
     client = create_app({"TESTING": True}, library=fixed).test_client()
-    response = client.post(f"/api/images/{image.id}/retry")
+    owner = fixed.accounts.add_user("alice", "correct horse battery staple")  # adopts the local library
+    _, token = fixed.accounts.create_token(owner, "retry")
+    response = client.post(f"/api/images/{image.id}/retry", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code in (200, 202)
     assert fixed.repository.get(image.id).status == Status.PENDING
     after = s3.head_object(Bucket=BUCKET, Key=POSTED_KEY)
@@ -387,3 +389,28 @@ def test_a_redelivery_while_another_invocation_holds_the_photo_raises_to_retry_l
     with pytest.raises(IngestFailed, match="still processing"):
         handler(event, None)
     assert lambda_library.repository.get(image.id).status == Status.PROCESSING
+
+
+def test_a_key_in_an_accounts_folder_is_that_accounts_photo(s3, lambda_library, load_event):
+    bob = lambda_library.accounts.add_user("bob", "correct horse battery staple")  # adopts the local library
+    carol = lambda_library.accounts.add_user("carol", "correct horse battery staple")
+    data = photo(caption="a lighthouse at dusk")
+    keys = {
+        "carol": f"originals/{carol.id}/{'c' * 32}.jpg",
+        "nobody": f"originals/{'d' * 32}/{'e' * 32}.jpg",  # an account removed meanwhile
+        "local": f"originals/local/{'f' * 32}.jpg",
+    }
+    outcomes = {}
+    for who, key in keys.items():
+        upload(s3, key, data)
+        event = load_event("s3_object_created_put")
+        event["Records"][0]["s3"]["object"]["key"] = key
+        event = delivered(event, s3)
+        outcomes[who] = handler(event, None)["records"][0]["outcome"]
+
+    assert outcomes == {"carol": "new", "nobody": "no such account", "local": "new"}
+    carols = lambda_library.for_owner(carol.id)
+    assert carols.repository.by_key(keys["carol"]).status == Status.INDEXED
+    assert lambda_library.for_owner(bob.id).repository.by_key(keys["carol"]) is None
+    assert lambda_library.for_owner(bob.id).repository.by_key(keys["local"]) is not None
+    assert carols.repository.count() == 1  # the same bytes are carol's and bob's, two photos

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import random
+from dataclasses import replace
 
 import pytest
 
@@ -91,7 +92,12 @@ def test_upserts_are_batched_by_size_and_count(pinecone_standin):
     assert {r.body["namespace"] for r in upserts} == {"prod"}
     stored = pinecone_standin.vectors("prod")
     assert len(stored) == 300 and index.count() == 300
-    assert stored["img0003#2"][1] == {"image_id": "img0003", "chunk": 2, "embedder": "bedrock:cohere"}
+    assert stored["img0003#2"][1] == {
+        "image_id": "img0003",
+        "chunk": 2,
+        "embedder": "bedrock:cohere",
+        "owner": "local",
+    }
 
 
 def test_many_small_vectors_are_batched_by_count(pinecone_standin):
@@ -150,3 +156,21 @@ def test_a_data_plane_error_is_a_backend_error(pinecone_standin):
 def test_no_api_key_is_a_configuration_error(pinecone_standin):
     with pytest.raises(ConfigError, match="PINECONE_API_KEY"):
         PineconeIndex.connect(pinecone_settings(pinecone_standin), "", 1024)
+
+
+def test_each_owner_has_a_namespace_and_sees_only_its_own_vectors(pinecone_standin):
+    alice = PineconeIndex.connect(pinecone_settings(pinecone_standin, pinecone_namespace="prod"), "key", 1024)
+    bob = alice.for_owner("b" * 32)
+    mine = random_records(4, 1024, images=2)
+    theirs = [replace(r, id=f"bob-{r.id}", image_id=f"bob-{r.image_id}", owner=bob.owner) for r in mine]
+    alice.upsert(mine)
+    bob.upsert(theirs)
+
+    assert set(pinecone_standin.vectors("prod")) == {r.id for r in mine}  # the local library's, as before
+    assert set(pinecone_standin.vectors(f"prod-{'b' * 32}")) == {r.id for r in theirs}
+    assert {m.image_id for m in bob.query(theirs[0].values, top_k=10)} == {r.image_id for r in theirs}
+    assert alice.count() == bob.count() == 4
+    bob.delete([mine[0].id])
+    assert alice.count() == 4
+    with pytest.raises(ValueError, match="another owner"):
+        bob.upsert(mine[:1])

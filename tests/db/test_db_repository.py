@@ -49,7 +49,7 @@ def test_migrations_build_the_schema_once(engine):
     inspector = inspect(engine)
     assert {"images", "alembic_version"} <= set(inspector.get_table_names())
     unique = {tuple(c["column_names"]) for c in inspector.get_unique_constraints("images")}
-    assert {("content_hash",), ("storage_key",)} <= unique
+    assert {("owner_id", "content_hash"), ("storage_key",)} <= unique  # the same bytes once per owner
     assert {i["name"] for i in inspector.get_indexes("images")} >= {
         "ix_images_status",
         "ix_images_created_at",

@@ -59,9 +59,33 @@ def app(make_app):
     return make_app()
 
 
+PASSWORD = "correct horse battery staple"
+
+
 @pytest.fixture
-def client(app):
-    return app.test_client()
+def client_for():
+    """A test client of an app signed in as an account (made on first use) with an API token.
+
+    The first account of a data dir adopts the local library, so `library` and `ingest_bytes`
+    add to alice's photos.
+    """
+
+    def make(app, name: str = "alice"):
+        accounts = app.extensions["imgsearch"].accounts
+        user = accounts.user(name) or accounts.add_user(name, PASSWORD)
+        _, secret = accounts.create_token(user, f"tests {len(accounts.tokens(user))}")
+        client = app.test_client()
+        client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {secret}"
+        client.user = user
+        return client
+
+    return make
+
+
+@pytest.fixture
+def client(app, client_for):
+    """Alice's client: a bearer token, so requests need no CSRF token (as scripts send them)."""
+    return client_for(app)
 
 
 @pytest.fixture

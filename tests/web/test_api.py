@@ -174,12 +174,12 @@ def test_retry_processes_a_failed_image_again(client, worker, failed_image, cat_
     assert client.post("/api/images/nope/retry").status_code == 404
 
 
-def test_retry_without_a_worker_runs_at_once(make_app, failed_image, cat_jpeg):
+def test_retry_without_a_worker_runs_at_once(make_app, client_for, failed_image, cat_jpeg):
     app = make_app({"START_WORKER": False})
     image, restore = failed_image(cat_jpeg, "cat.jpg")
     restore()
 
-    response = app.test_client().post(f"/api/images/{image.id}/retry")
+    response = client_for(app).post(f"/api/images/{image.id}/retry")
 
     assert response.status_code == 200
     assert response.json["status"] == "indexed"
@@ -210,10 +210,10 @@ def test_an_oversize_request_answers_413_json(make_app, web_settings):
     assert response.json["error"].startswith("The upload is too large")
 
 
-def test_a_photo_over_the_size_limit_is_refused_on_its_own(make_app, web_settings, cat_jpeg):
+def test_a_photo_over_the_size_limit_is_refused_on_its_own(make_app, client_for, web_settings, cat_jpeg):
     app = make_app(settings=web_settings.with_overrides(max_upload_mb=0.5))
 
-    response = app.test_client().post(
+    response = client_for(app).post(
         "/api/images",
         data={
             "files": [

@@ -67,6 +67,21 @@ def serving(app) -> Iterator[str]:
         thread.join(timeout=10)
 
 
+PASSWORD = "correct horse battery staple"
+
+
+def sign_in(page, url: str, app, name: str = "alice") -> None:
+    """Give the page a signed-in session cookie for the account (made if needed), without a request.
+
+    The first test signs in through the form instead, as a person does.
+    """
+    accounts = app.extensions["imgsearch"].accounts
+    user = accounts.user(name) or accounts.add_user(name, PASSWORD)
+    session = {"uid": user.id, "v": user.session_version, "csrf": "browser-test-token", "_permanent": True}
+    value = app.session_interface.get_signing_serializer(app).dumps(session)
+    page.context.add_cookies([{"name": app.config["SESSION_COOKIE_NAME"], "value": value, "url": url}])
+
+
 @pytest.fixture
 def live_url(app):
     """The app (with its ingest worker running) over real HTTP."""
@@ -88,7 +103,7 @@ def s3_endpoint(monkeypatch):
     server.stop()
 
 
-def test_upload_search_open_and_delete_in_a_browser(browser, live_url, ingest_bytes, cat_jpeg, bike_png):
+def test_upload_search_open_and_delete_in_a_browser(browser, live_url, app, ingest_bytes, cat_jpeg, bike_png):
     # Photos already in the library, so the gallery and the results have company.
     ingest_bytes(photo(caption=BOAT, colour=(30, 80, 190), patch=(240, 240, 240)), "harbour.jpg")
     ingest_bytes(
@@ -105,7 +120,14 @@ def test_upload_search_open_and_delete_in_a_browser(browser, live_url, ingest_by
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
 
+    # Signing in: the upload page sends a visitor to the sign-in form and back.
+    app.extensions["imgsearch"].accounts.add_user("alice", PASSWORD)
     page.goto(f"{live_url}/upload")
+    assert page.url.startswith(f"{live_url}/login")
+    page.fill("#name", "alice")
+    page.fill("#password", PASSWORD)
+    page.locator("form.login button").click()
+    page.wait_for_url(f"{live_url}/upload")
     page.get_by_label("Choose photos").set_input_files(
         [
             {"name": "cat.jpg", "mimeType": "image/jpeg", "buffer": cat_jpeg},
@@ -157,7 +179,9 @@ def test_cloud_upload_goes_from_the_browser_straight_to_s3(
     page = browser.new_page()
     page.set_default_timeout(TIMEOUT_MS)
 
-    with serving(make_app(settings=settings)) as url:
+    app = make_app(settings=settings)
+    with serving(app) as url:
+        sign_in(page, url, app)
         page.goto(f"{url}/upload")
         page.get_by_label("Choose photos").set_input_files(
             [
@@ -220,6 +244,7 @@ def test_local_upload_goes_in_batches_the_server_accepts(browser, make_app, web_
     page.on("response", lambda reply: reply.request.method == "POST" and statuses.append(reply.status))
 
     with serving(app) as url:
+        sign_in(page, url, app)
         page.goto(f"{url}/upload")
         form = page.locator("form[data-upload]")
         assert form.get_attribute("data-max-bytes") == str(12 * 1024)
@@ -264,6 +289,7 @@ def test_photos_dropped_on_the_drop_zone_are_uploaded(browser, live_url, app, ca
     page.set_default_timeout(TIMEOUT_MS)
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
+    sign_in(page, live_url, app)
     page.goto(f"{live_url}/upload")
 
     # A real drop: a DataTransfer holding File objects, dispatched on the drop zone like a browser would.
@@ -315,6 +341,7 @@ def test_every_file_of_a_batched_upload_gets_its_own_outcome(browser, make_app, 
     page.set_default_timeout(TIMEOUT_MS)
 
     with serving(app) as url:
+        sign_in(page, url, app)
         page.goto(f"{url}/upload")
         page.get_by_label("Choose photos").set_input_files(files)
         page.get_by_role("button", name="Upload").click()

@@ -41,8 +41,8 @@ def cloud_app(aws, make_app, cloud_settings):
 
 
 @pytest.fixture
-def cloud(cloud_app):
-    return cloud_app.test_client()
+def cloud(cloud_app, client_for):
+    return client_for(cloud_app)
 
 
 def policy_of(upload: dict) -> dict:
@@ -202,10 +202,14 @@ def test_pages_load_thumbnails_straight_from_s3(cloud, cloud_app, aws, cat_jpeg)
     assert requests.get(src.replace("&amp;", "&"), timeout=10).headers["Content-Type"] == "image/jpeg"
 
 
-def test_upload_forms_are_only_for_pages_of_this_site(aws, make_app, cloud_settings):
-    app = make_app(settings=cloud_settings.with_overrides(public_url="https://photos.example.com"))
+def test_upload_forms_are_only_for_pages_of_this_site(aws, make_app, client_for, cloud_settings):
+    app = make_app(
+        settings=cloud_settings.with_overrides(
+            public_url="https://photos.example.com", allowed_hosts="photos.example.com,localhost"
+        )
+    )
     files = {"files": [{"filename": "a.jpg", "size": 10, "type": "image/jpeg"}]}
-    client = app.test_client()
+    client = client_for(app)
     other = client.post("/api/uploads", json=files, headers={"Origin": "https://evil.example"})
     assert other.status_code == 403
     same = client.post("/api/uploads", json=files, headers={"Origin": "https://photos.example.com"})

@@ -73,9 +73,9 @@ def test_gallery_is_newest_first_with_pages(indexed, client, cat_jpeg, bike_png,
     assert gallery_filenames(client.get("/?page=99").text) == ["cat.jpg"]
 
 
-def test_gallery_shows_pending_images_and_polls_for_them(make_app, cat_jpeg):
+def test_gallery_shows_pending_images_and_polls_for_them(make_app, client_for, cat_jpeg):
     app = make_app({"START_WORKER": False})
-    client = app.test_client()
+    client = client_for(app)
     image_id = client.post("/api/images", data={"files": [(io.BytesIO(cat_jpeg), "cat.jpg")]}).json["files"][
         0
     ]["id"]
@@ -195,7 +195,7 @@ def test_describe_again_from_the_image_page(indexed, client, worker, cat_jpeg):
     assert client.get(f"/api/images/{image_id}").json["status"] == "indexed"
 
 
-def test_the_local_server_logs_each_request_without_its_query(app, caplog):
+def test_the_local_server_logs_each_request_without_its_query(app, client, caplog):
     import logging
 
     from werkzeug.test import Client
@@ -203,7 +203,7 @@ def test_the_local_server_logs_each_request_without_its_query(app, caplog):
     from imgsearch_web.serving import AccessLog
 
     with caplog.at_level(logging.INFO, logger="imgsearch.web"):
-        Client(AccessLog(app)).get("/search?q=private+words")
+        Client(AccessLog(app)).get("/search?q=private+words", environ_base=client.environ_base)
     line = next(r.getMessage() for r in caplog.records if r.name == "imgsearch.web")
     assert line.startswith("GET /search 200 ")
     assert "private" not in line

@@ -15,6 +15,8 @@ if TYPE_CHECKING:
 UNSET = "UNSET"
 # Room for a multi-file upload: this many photos of the largest allowed size, plus form overhead.
 FILES_PER_REQUEST = 20
+# Files and fields in one multipart request; more is refused (413) before they are parsed.
+MAX_FORM_PARTS = 1000
 
 
 def create_app(
@@ -53,6 +55,7 @@ def create_app(
     app.config.update(
         SECRET_KEY=_secret_key(settings, library) or secrets.token_hex(32),
         MAX_CONTENT_LENGTH=settings.max_upload_bytes * FILES_PER_REQUEST + 1024 * 1024,
+        MAX_FORM_PARTS=MAX_FORM_PARTS,
         START_WORKER=True,
     )
     app.config.update(config)
@@ -62,15 +65,21 @@ def create_app(
     if settings.storage == "local" and app.config["START_WORKER"]:
         from imgsearch.worker import IngestWorker
 
-        worker = IngestWorker(library.ingest, settings.workers).start()
+        worker = IngestWorker(library, settings.workers).start()
     app.extensions["imgsearch"] = library
     app.extensions["imgsearch_worker"] = worker
 
-    from imgsearch_web import api, errors, gallery, images, search, templating, upload
+    from imgsearch.decodes import limit_decodes
+    from imgsearch_web import api, auth, errors, gallery, images, search, security, templating, upload
 
+    limit_decodes(settings.max_decodes)
+    from imgsearch_web import multipart
+
+    multipart.install()
     templating.register(app)
     errors.register(app)
-    for module in (gallery, upload, search, images, api):
+    security.register(app)
+    for module in (auth, gallery, upload, search, images, api):
         app.register_blueprint(module.bp)
     app.add_url_rule("/healthz", "healthz", lambda: {"status": "ok", "storage": settings.storage})
     return app

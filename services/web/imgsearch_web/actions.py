@@ -13,11 +13,13 @@ from pathlib import PurePath
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from flask import abort, current_app
+from flask import abort, current_app, g
 
 from imgsearch.errors import Conflict, ImgsearchError, InvalidImage, NotFound
 from imgsearch.formats import FORMATS
+from imgsearch.limits import LimitReached
 from imgsearch.models import ImageRecord, Status
+from imgsearch.pipeline.adding import file_name
 
 if TYPE_CHECKING:
     from werkzeug.datastructures import FileStorage
@@ -36,11 +38,21 @@ _METADATA_SAFE = " !#$&'()*+,-./:;=?@[]^_`{|}~"
 
 
 def library() -> Library:
-    return current_app.extensions["imgsearch"]
+    """The library of the account making the request (set by imgsearch_web.security)."""
+    lib = g.get("library")
+    if lib is None:  # only public views run without one, and they never reach a library
+        abort(401, description="Sign in first.")
+    return lib
 
 
 def settings() -> Settings:
-    return library().settings
+    return current_app.extensions["imgsearch"].settings
+
+
+def no_such_image(image_id: str):
+    """404 for an id that is unknown, or another account's (the same answer, so ids reveal nothing)."""
+    shown = image_id if len(image_id) <= 40 else image_id[:32] + "…"
+    abort(404, description=f"No image with id {shown}.")
 
 
 def worker() -> IngestWorker | None:
@@ -68,7 +80,9 @@ def run_search(args: Mapping[str, str], per_page: int) -> SearchPage:
         per_page=per_page,
         everything=(args.get("all") or "").lower() in ("1", "true", "yes", "on"),
     )
-    return library().search.find(request)
+    lib = library()
+    lib.limits.search(lib.owner)
+    return lib.search.find(request)
 
 
 def search_page_dict(found: SearchPage) -> dict[str, Any]:
@@ -107,7 +121,7 @@ def _whole(raw: str | None, name: str, default: int, low: int, high: int) -> int
 def image_or_404(image_id: str) -> ImageRecord:
     image = library().repository.get(image_id)
     if image is None:
-        abort(404, description=f"No image with id {image_id}.")
+        no_such_image(image_id)
     return image
 
 
@@ -138,37 +152,62 @@ class FileOutcome:
 
 
 def accept_files(files: Iterable[FileStorage]) -> list[FileOutcome]:
-    """Store each file and queue it for processing; a bad file is reported and the rest still go in."""
+    """Store each file and queue it for processing; a bad file is reported and the rest still go in.
+
+    Raises LimitReached (429) when the account uploads too fast, or when its daily quota refuses
+    every file; a file the quota refuses among others is reported like a bad one.
+    """
     lib, queue = library(), worker()
     if lib.settings.storage == "s3":
         # On AWS photos go from the browser straight to S3 (POST /api/uploads); the web function
         # neither decodes photos nor takes request bodies over API Gateway's 6 MB.
         abort(409, description="Uploads go straight to S3 here: ask POST /api/uploads for a form per file.")
+    files = [f for f in files if f.filename or f.content_length]
+    if files:
+        lib.limits.upload(lib.owner, len(files))
     outcomes: list[FileOutcome] = []
+    quota: LimitReached | None = None
     for upload in files:
-        name = PurePath((upload.filename or "").replace("\\", "/")).name
+        sent_as = file_name(upload.filename)
         # Read one byte past the limit, never a whole oversized part into memory.
         limit = lib.settings.max_upload_bytes
         data = upload.stream.read(limit + 1)
-        if not name and not data:
+        if not sent_as and not data:
             continue  # the empty part a browser sends when no file was chosen
-        name = name or "upload"
+        name = sent_as or "upload"
+        day = None
         try:
             if len(data) > limit:
                 raise InvalidImage.too_large(_part_size(upload, len(data)), limit)
-            added = lib.ingest.add(data, name)
+            day = lib.limits.reserve_upload(lib.owner, len(data))
+            added = lib.ingest.add(data, sent_as)
+        except LimitReached as exc:
+            quota = exc
+            outcomes.append(FileOutcome(name, "rejected", error=str(exc)))
+            continue
         except ImgsearchError as exc:
+            _give_back(lib, day, len(data))
             outcomes.append(FileOutcome(name, "rejected", error=str(exc)))
             continue
         except Exception:
+            _give_back(lib, day, len(data))
             log.exception("could not store upload %r", name)
             outcomes.append(FileOutcome(name, "rejected", error="could not be stored (server error)"))
             continue
         image = added.image
+        if not added.created:
+            _give_back(lib, day, len(data))  # already in the library: it costs nothing again
         if queue is not None and image.status in (Status.PENDING, Status.FAILED):
-            queue.submit(image.id)  # the same bytes again retry a photo that failed
+            queue.submit(image.id, owner=lib.owner)  # the same bytes again retry a photo that failed
         outcomes.append(FileOutcome(image.filename, image.status.value, added.created, image.id))
+    if quota is not None and not any(o.accepted for o in outcomes):
+        raise quota
     return outcomes
+
+
+def _give_back(lib: Library, day: str | None, size: int) -> None:
+    if day is not None:
+        lib.limits.release_upload(lib.owner, day, size)
 
 
 def _part_size(upload: FileStorage, read: int) -> int:
@@ -201,18 +240,18 @@ def _process_again(image_id: str, again: bool) -> ImageRecord:
     try:
         image = lib.ingest.queue_again(image_id) if again else lib.ingest.requeue(image_id)
     except NotFound:
-        abort(404, description=f"No image with id {image_id}.")
+        no_such_image(image_id)
     except Conflict as exc:
         abort(409, description=str(exc)[:1].upper() + str(exc)[1:] + ".")
     if queue is not None:
-        queue.submit(image_id, again=again)
+        queue.submit(image_id, again=again, owner=lib.owner)
     elif lib.settings.storage == "s3":
         lib.storage.touch(image.storage_key)  # S3 tells the ingest Lambda about it again
     else:
         try:
             return lib.ingest.redescribe(image_id) if again else lib.ingest.retry(image_id)
         except NotFound:
-            abort(404, description=f"No image with id {image_id}.")
+            no_such_image(image_id)
     return image
 
 
@@ -228,22 +267,35 @@ def presign_uploads(files: Any) -> list[dict[str, Any]]:
         abort(400, description='Send {"files": [{"filename": ..., "size": ..., "type": ...}, ...]}.')
     if len(files) > MAX_FILES_PER_PRESIGN:
         abort(400, description=f"At most {MAX_FILES_PER_PRESIGN} files at a time.")
+    lib = library()
+    lib.limits.upload(lib.owner, len(files))
     # The browser sends a few files at a time: later ones start late, so a big batch gets longer.
     expiry_s = min(settings().presign_expiry_s + 30 * len(files), MAX_PRESIGN_EXPIRY_S)
-    return [_presign_one(item, expiry_s) for item in files]
+    uploads = [_presign_one(lib, item, expiry_s) for item in files]
+    refused = [u.get("quota") for u in uploads if u.get("quota")]
+    if refused and not any("url" in u for u in uploads):
+        raise refused[0]
+    for upload in uploads:
+        upload.pop("quota", None)
+    return uploads
 
 
-def _presign_one(item: Any, expiry_s: int) -> dict[str, Any]:
+def _presign_one(lib: Library, item: Any, expiry_s: int) -> dict[str, Any]:
     conf = settings()
     if not isinstance(item, Mapping):
         return {"filename": "", "error": "each file must be an object with filename, size and type"}
-    filename = PurePath(str(item.get("filename") or "").replace("\\", "/")).name[-255:] or "upload"
+    filename = file_name(str(item.get("filename") or "")) or "upload"
     problem, fmt = _check_cloud_file(item, filename, conf)
     if problem:
         return {"filename": filename, "error": problem}
+    try:
+        # Counted when the form is handed out: S3 takes the upload without asking us again.
+        lib.limits.reserve_upload(lib.owner, int(item["size"]))
+    except LimitReached as exc:
+        return {"filename": filename, "error": str(exc), "quota": exc}
     content_type, extension, _ = FORMATS[fmt]
-    key = f"{conf.s3_originals_prefix}{uuid.uuid4().hex}.{extension}"
-    post = library().storage.presigned_post(
+    key = lib.ingest.original_key(uuid.uuid4().hex, extension)
+    post = lib.storage.presigned_post(
         key,
         conf.max_upload_bytes,
         expiry_s,

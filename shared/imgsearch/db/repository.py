@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, func, insert, or_, select, update
@@ -13,23 +13,55 @@ from sqlalchemy.orm import Session, sessionmaker
 from imgsearch.db.schema import FacetRow, ImageRow
 from imgsearch.db.search import SearchQueries
 from imgsearch.errors import DuplicateImage, LeaseLost, NotFound
-from imgsearch.models import ImageRecord, Status
+from imgsearch.models import LOCAL_OWNER, ImageRecord, Status
 
 DEFAULT_LEASE = timedelta(minutes=5)
 FACET_KINDS = {"label": "labels", "colour": "colours"}  # facet kind -> ImageRecord list field
 
 
 class SqlImageRepository(SearchQueries):
-    """ImageRepository over a SQLAlchemy engine (its search queries are in imgsearch.db.search)."""
+    """ImageRepository over a SQLAlchemy engine (its search queries are in imgsearch.db.search).
 
-    def __init__(self, engine: Engine, lease: timedelta = DEFAULT_LEASE) -> None:
-        """lease: how long a claim holds before a silent worker's image counts as stuck."""
+    It sees one owner's images: every query carries the owner, so another owner's image is as
+    absent as one that does not exist. owner=None sees every owner's, for the ingest worker's
+    sweeps only (see waiting and release_abandoned).
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        lease: timedelta = DEFAULT_LEASE,
+        owner: str | None = LOCAL_OWNER,
+        worker: str | None = None,
+    ) -> None:
+        """lease: how long a claim holds before a silent worker's image counts as stuck; worker:
+        this process's mark, written on the images it claims (see imgsearch.liveness)."""
         self.engine = engine
         self.lease = lease
+        self.owner = owner
+        self.worker = worker
         self._session = sessionmaker(engine, expire_on_commit=False)
 
+    def for_owner(self, owner: str) -> SqlImageRepository:
+        """The same database, seen by another owner."""
+        if owner == self.owner:
+            return self
+        other = SqlImageRepository.__new__(SqlImageRepository)
+        other.__dict__.update(self.__dict__)
+        other.owner = owner
+        return other
+
+    def _mine(self) -> list:
+        """The condition that keeps a query to this repository's owner."""
+        return [] if self.owner is None else [ImageRow.owner_id == self.owner]
+
+    def _own(self, record: ImageRecord) -> None:
+        if self.owner is not None:
+            record.owner_id = self.owner
+
     def add(self, record: ImageRecord) -> ImageRecord:
-        """Insert a new image; raises DuplicateImage if its hash or key is taken."""
+        """Insert a new image; raises DuplicateImage if its hash (for this owner) or key is taken."""
+        self._own(record)
         now = _now()
         record.created_at = record.created_at or now
         record.updated_at = now
@@ -43,15 +75,14 @@ class SqlImageRepository(SearchQueries):
         return record
 
     def get(self, image_id: str) -> ImageRecord | None:
-        with self._session() as session:
-            row = session.get(ImageRow, image_id)
-            return _records(session, [row])[0] if row else None
+        return self._one(ImageRow.id == image_id)
 
     def get_many(self, image_ids: Sequence[str]) -> dict[str, ImageRecord]:
         if not image_ids:
             return {}
         with self._session() as session:
-            rows = list(session.scalars(select(ImageRow).where(ImageRow.id.in_(list(image_ids)))))
+            query = select(ImageRow).where(ImageRow.id.in_(list(image_ids)), *self._mine())
+            rows = list(session.scalars(query))
             return {r.id: r for r in _records(session, rows)}
 
     def by_hash(self, content_hash: str) -> ImageRecord | None:
@@ -66,9 +97,10 @@ class SqlImageRepository(SearchQueries):
         With lease (the attempts number of a claim), the write happens only while that claim holds.
         Raises NotFound (no such row), LeaseLost (the claim ended) or DuplicateImage.
         """
+        self._own(record)
         record.updated_at = _now()
         values = _to_row_values(record)
-        query = update(ImageRow).where(ImageRow.id == record.id)
+        query = update(ImageRow).where(ImageRow.id == record.id, *self._mine())
         if lease is not None:
             query = query.where(ImageRow.status == Status.PROCESSING.value, ImageRow.attempts == lease)
         try:
@@ -96,7 +128,7 @@ class SqlImageRepository(SearchQueries):
         with self._session.begin() as session:
             changed = session.execute(
                 update(ImageRow)
-                .where(ImageRow.id == image_id)
+                .where(ImageRow.id == image_id, *self._mine())
                 .where(condition)
                 .values(status=Status.PENDING.value, error=None, updated_at=_now())
             ).rowcount
@@ -110,7 +142,7 @@ class SqlImageRepository(SearchQueries):
         with self._session.begin() as session:
             session.execute(
                 update(ImageRow)
-                .where(ImageRow.id == image_id)
+                .where(ImageRow.id == image_id, *self._mine())
                 .values(vector_count=count, embedder=embedder, indexed_at=_now(), updated_at=_now())
             )
 
@@ -132,13 +164,14 @@ class SqlImageRepository(SearchQueries):
         with self._session.begin() as session:
             result = session.execute(
                 update(ImageRow)
-                .where(ImageRow.id == image_id)
+                .where(ImageRow.id == image_id, *self._mine())
                 .where(or_(*claimable))
                 .values(
                     status=Status.PROCESSING.value,
                     attempts=ImageRow.attempts + 1,
                     updated_at=now,
                     error=None,
+                    worker=self.worker,
                 )
             )
             if result.rowcount != 1:
@@ -148,19 +181,20 @@ class SqlImageRepository(SearchQueries):
 
     def delete(self, image_id: str) -> bool:
         with self._session.begin() as session:
-            session.execute(delete(FacetRow).where(FacetRow.image_id == image_id))
-            result = session.execute(delete(ImageRow).where(ImageRow.id == image_id))
+            result = session.execute(delete(ImageRow).where(ImageRow.id == image_id, *self._mine()))
+            if result.rowcount:
+                session.execute(delete(FacetRow).where(FacetRow.image_id == image_id))
             return result.rowcount > 0
 
     def list(self, offset: int = 0, limit: int = 50, status: Status | None = None) -> list[ImageRecord]:
-        query = select(ImageRow).order_by(ImageRow.created_at.desc(), ImageRow.id.desc())
+        query = select(ImageRow).where(*self._mine()).order_by(ImageRow.created_at.desc(), ImageRow.id.desc())
         if status is not None:
             query = query.where(ImageRow.status == status.value)
         with self._session() as session:
             return _records(session, list(session.scalars(query.offset(offset).limit(limit))))
 
     def count(self, status: Status | None = None) -> int:
-        query = select(func.count()).select_from(ImageRow)
+        query = select(func.count()).select_from(ImageRow).where(*self._mine())
         if status is not None:
             query = query.where(ImageRow.status == status.value)
         with self._session() as session:
@@ -172,7 +206,7 @@ class SqlImageRepository(SearchQueries):
         query = (
             select(func.count())
             .select_from(ImageRow)
-            .where(ImageRow.status == Status.INDEXED.value)
+            .where(ImageRow.status == Status.INDEXED.value, *self._mine())
             .where(or_(described_by.is_(None), described_by != describer))
         )
         with self._session() as session:
@@ -181,8 +215,44 @@ class SqlImageRepository(SearchQueries):
     def ids_with_status(self, statuses: Iterable[Status]) -> list[str]:
         values = [s.value for s in statuses]
         with self._session() as session:
-            query = select(ImageRow.id).where(ImageRow.status.in_(values)).order_by(ImageRow.created_at)
+            query = (
+                select(ImageRow.id)
+                .where(ImageRow.status.in_(values), *self._mine())
+                .order_by(ImageRow.created_at)
+            )
             return list(session.scalars(query))
+
+    def waiting(self) -> list[tuple[str, str]]:
+        """(owner, image id) of every pending or processing image, oldest first (the worker's sweep)."""
+        statuses = [Status.PENDING.value, Status.PROCESSING.value]
+        query = (
+            select(ImageRow.owner_id, ImageRow.id)
+            .where(ImageRow.status.in_(statuses), *self._mine())
+            .order_by(ImageRow.created_at)
+        )
+        with self._session() as session:
+            return [(owner, image_id) for owner, image_id in session.execute(query)]
+
+    def release_abandoned(self, alive: Callable[[str], bool]) -> int:
+        """Put back to pending the images held by a process that is no longer running; how many.
+
+        alive(worker) says whether the process that wrote that mark still runs. Its claim ends at
+        once, rather than when its lease runs out.
+        """
+        held = select(ImageRow.worker).where(
+            ImageRow.status == Status.PROCESSING.value, ImageRow.worker.is_not(None), *self._mine()
+        )
+        with self._session() as session:
+            marks = set(session.scalars(held.distinct()))
+        dead = [mark for mark in marks if not alive(mark)]
+        if not dead:
+            return 0
+        with self._session.begin() as session:
+            return session.execute(
+                update(ImageRow)
+                .where(ImageRow.status == Status.PROCESSING.value, ImageRow.worker.in_(dead), *self._mine())
+                .values(status=Status.PENDING.value, worker=None, updated_at=_now())
+            ).rowcount
 
     def iter_described(self, batch_size: int = 100) -> Iterator[list[ImageRecord]]:
         """Every image that has a description, in id order, a batch at a time (keyset paging)."""
@@ -199,7 +269,7 @@ class SqlImageRepository(SearchQueries):
                 rows = list(
                     session.scalars(
                         select(ImageRow)
-                        .where(*conditions, ImageRow.id > last)
+                        .where(*conditions, *self._mine(), ImageRow.id > last)
                         .order_by(ImageRow.id)
                         .limit(batch_size)
                     )
@@ -212,7 +282,7 @@ class SqlImageRepository(SearchQueries):
 
     def _one(self, condition) -> ImageRecord | None:
         with self._session() as session:
-            row = session.scalars(select(ImageRow).where(condition)).first()
+            row = session.scalars(select(ImageRow).where(condition, *self._mine())).first()
             return _records(session, [row])[0] if row else None
 
 
@@ -229,6 +299,7 @@ def _aware(value: datetime | None) -> datetime | None:
 
 _FIELDS = [
     "id",
+    "owner_id",
     "content_hash",
     "storage_key",
     "thumbnail_key",

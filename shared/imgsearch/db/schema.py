@@ -4,7 +4,20 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, MetaData, String, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -22,7 +35,8 @@ class ImageRow(Base):
     __tablename__ = "images"
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    content_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    owner_id: Mapped[str] = mapped_column(String(32))  # a user id, or LOCAL_OWNER
+    content_hash: Mapped[str] = mapped_column(String(64))  # unique per owner
     storage_key: Mapped[str] = mapped_column(String(512), unique=True)
     thumbnail_key: Mapped[str | None] = mapped_column(String(512))
     filename: Mapped[str] = mapped_column(String(255))
@@ -50,10 +64,14 @@ class ImageRow(Base):
     phash: Mapped[str | None] = mapped_column(String(16))  # 64-bit perceptual hash, hex
     duplicate_group: Mapped[str | None] = mapped_column(String(32), index=True)
     search_text: Mapped[str | None] = mapped_column(Text)
+    # Which process holds the image while it is processing (see imgsearch.liveness).
+    worker: Mapped[str | None] = mapped_column(String(64))
 
     __table_args__ = (
+        UniqueConstraint("owner_id", "content_hash", name="uq_images_owner_id_content_hash"),
         Index("ix_images_created_at", "created_at"),
         Index("ix_images_taken_at", "taken_at"),
+        Index("ix_images_owner_id_created_at", "owner_id", "created_at"),
     )
 
 
@@ -70,3 +88,50 @@ class FacetRow(Base):
     position: Mapped[int] = mapped_column(Integer, default=0)  # most certain first
 
     __table_args__ = (Index("ix_image_facets_kind_value", "kind", "value"),)
+
+
+class UserRow(Base):
+    """An account: a name, a password hash (never the password), and its sessions' generation."""
+
+    __tablename__ = "users"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    session_version: Mapped[int] = mapped_column(Integer, default=0)  # raised to sign every session out
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class TokenRow(Base):
+    """An API token: named, stored as the SHA-256 of its secret (shown once), revocable."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(32), ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(64))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (UniqueConstraint("user_id", "name", name="uq_api_tokens_user_id_name"),)
+
+
+class RateRow(Base):
+    """A rate limit's state (GCRA: the theoretical arrival time of the next request), per subject."""
+
+    __tablename__ = "rate_limits"
+
+    subject: Mapped[str] = mapped_column(String(128), primary_key=True)  # "search:<owner>", "login:<name>"
+    tat: Mapped[float] = mapped_column(Float)
+
+
+class UsageRow(Base):
+    """What an owner uploaded on one UTC day, for the daily quota."""
+
+    __tablename__ = "upload_usage"
+
+    owner_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)  # YYYY-MM-DD, UTC
+    photos: Mapped[int] = mapped_column(Integer, default=0)
+    bytes: Mapped[int] = mapped_column(BigInteger, default=0)

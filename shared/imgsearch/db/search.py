@@ -90,7 +90,9 @@ class SearchQueries:
             for start in range(0, len(image_ids), ID_BATCH):
                 batch = list(image_ids[start : start + ID_BATCH])
                 found.update(
-                    session.scalars(select(ImageRow.id).where(ImageRow.id.in_(batch), _searchable()))
+                    session.scalars(
+                        select(ImageRow.id).where(ImageRow.id.in_(batch), _searchable(), *self._mine())
+                    )
                 )
         return found
 
@@ -103,7 +105,7 @@ class SearchQueries:
             for start in range(0, len(image_ids), ID_BATCH):
                 batch = list(image_ids[start : start + ID_BATCH])
                 query = select(ImageRow.id, ImageRow.taken_at, ImageRow.created_at).where(
-                    ImageRow.id.in_(batch)
+                    ImageRow.id.in_(batch), *self._mine()
                 )
                 for image_id, taken, created in session.execute(query):
                     moment = taken or created
@@ -137,7 +139,7 @@ class SearchQueries:
     def perceptual_hashes(self) -> list[tuple[str, str, str | None]]:
         """(id, perceptual hash, duplicate group) of every image that has a hash."""
         query = select(ImageRow.id, ImageRow.phash, ImageRow.duplicate_group).where(
-            ImageRow.phash.is_not(None)
+            ImageRow.phash.is_not(None), *self._mine()
         )
         with self._session() as session:
             return [tuple(row) for row in session.execute(query)]
@@ -148,20 +150,24 @@ class SearchQueries:
             groups = set(
                 session.scalars(
                     select(ImageRow.duplicate_group).where(
-                        ImageRow.id.in_(list(image_ids)), ImageRow.duplicate_group.is_not(None)
+                        ImageRow.id.in_(list(image_ids)), ImageRow.duplicate_group.is_not(None), *self._mine()
                     )
                 )
             )
             members = ImageRow.id.in_(list(image_ids))
             if groups:
                 members = or_(members, ImageRow.duplicate_group.in_(groups))
-            session.execute(update(ImageRow).where(members).values(duplicate_group=group))
+            session.execute(update(ImageRow).where(members, *self._mine()).values(duplicate_group=group))
 
     def duplicate_group(self, group: str) -> list[ImageRecord]:
         """The images in one near-duplicate group, oldest first."""
         from imgsearch.db.repository import _records
 
-        query = select(ImageRow).where(ImageRow.duplicate_group == group).order_by(ImageRow.created_at)
+        query = (
+            select(ImageRow)
+            .where(ImageRow.duplicate_group == group, *self._mine())
+            .order_by(ImageRow.created_at)
+        )
         with self._session() as session:
             return _records(session, list(session.scalars(query)))
 
@@ -172,14 +178,14 @@ class SearchQueries:
         with self._session() as session:
             grouped = (
                 select(ImageRow.duplicate_group)
-                .where(ImageRow.duplicate_group.is_not(None))
+                .where(ImageRow.duplicate_group.is_not(None), *self._mine())
                 .group_by(ImageRow.duplicate_group)
                 .having(func.count() > 1)
             )
             rows = list(
                 session.scalars(
                     select(ImageRow)
-                    .where(ImageRow.duplicate_group.in_(grouped))
+                    .where(ImageRow.duplicate_group.in_(grouped), *self._mine())
                     .order_by(ImageRow.duplicate_group, ImageRow.created_at, ImageRow.id)
                 )
             )
@@ -194,7 +200,7 @@ class SearchQueries:
     def _scope(
         self, filters: SearchFilters | None, within: Sequence[str] | None, beside_text_match: bool = False
     ) -> list[ColumnElement]:
-        conditions: list[ColumnElement] = [_searchable(beside_text_match)]
+        conditions: list[ColumnElement] = [_searchable(beside_text_match), *self._mine()]
         if within is not None:
             conditions.append(ImageRow.id.in_(list(within)))
         if filters is not None:

@@ -3,6 +3,10 @@
 SQLite (WAL) gives durability, one writer at a time and any number of concurrent readers across
 processes; each process keeps the matrix in memory and refreshes it when another connection has
 committed (PRAGMA data_version). New rows are appended to the cache; a delete triggers a full reload.
+
+Every vector carries its owner. A LocalVectorIndex is one owner's view of the file (for_owner gives
+another's, sharing the connections and the matrix); its searches mask out every other owner's rows
+before ranking, and its writes and deletes touch only its owner's rows.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from imgsearch.models import VectorMatch, VectorRecord
+from imgsearch.models import LOCAL_OWNER, VectorMatch, VectorRecord
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS vectors (
@@ -29,6 +33,8 @@ CREATE INDEX IF NOT EXISTS vectors_image ON vectors(image_id);
 CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 INSERT OR IGNORE INTO state VALUES ('deletes', 0);
 """
+# Files written before accounts: their vectors belong to the local library, which the first account adopts.
+ADD_OWNER = f"ALTER TABLE vectors ADD COLUMN owner TEXT NOT NULL DEFAULT '{LOCAL_OWNER}'"
 
 
 LOAD_BATCH = 20_000  # rows read from disk at a time
@@ -40,18 +46,75 @@ class DimensionMismatch(ValueError):
 
 
 class LocalVectorIndex:
-    """VectorIndex over a SQLite file, searched exactly with numpy."""
+    """VectorIndex over a SQLite file, searched exactly with numpy: one owner's view of it."""
 
-    def __init__(self, path: Path, dimension: int) -> None:
+    searches_heads = True  # query(heads_only=True) is cheaper than a search of every chunk
+
+    def __init__(self, path: Path, dimension: int, owner: str = LOCAL_OWNER) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.dimension = dimension
+        self.owner = owner
+        self._file = _VectorFile(self.path, dimension)
+
+    def for_owner(self, owner: str) -> LocalVectorIndex:
+        """The same file (and in-memory matrix), seen by another owner."""
+        other = LocalVectorIndex.__new__(LocalVectorIndex)
+        other.__dict__.update(self.__dict__)
+        other.owner = owner
+        return other
+
+    def upsert(self, records: Sequence[VectorRecord]) -> None:
+        """Store this owner's vectors (a record of another owner is refused)."""
+        if any(r.owner != self.owner for r in records):
+            raise ValueError("a vector belongs to another owner than this index's")
+        self._file.upsert(records, self.owner)
+
+    def delete(self, ids: Sequence[str]) -> None:
+        """Remove this owner's vectors with these ids (another owner's are left alone)."""
+        self._file.delete(ids, self.owner)
+
+    def query(
+        self,
+        vector: Sequence[float],
+        top_k: int,
+        within: Collection[str] | None = None,
+        heads_only: bool = False,
+    ) -> list[VectorMatch]:
+        """This owner's top_k nearest vectors, best first; within limits them to those images' vectors.
+
+        heads_only: only each image's first chunk (chunk 0, its whole description).
+        """
+        return self._file.query(vector, top_k, self.owner, within, heads_only)
+
+    def fetch(self, ids: Sequence[str]) -> dict[str, list[float]]:
+        """This owner's stored vectors of these ids (unknown ids, and other owners', are left out)."""
+        return self._file.fetch(ids, self.owner)
+
+    def count(self) -> int:
+        return self._file.count(self.owner)
+
+    def embedders(self) -> dict[str, int]:
+        """How many of this owner's vectors each embedder made (a model switch shows until reindexed)."""
+        return self._file.embedders(self.owner)
+
+    def close(self) -> None:
+        self._file.close()
+
+
+class _VectorFile:
+    """The SQLite file and its in-memory matrix, shared by every owner's view in this process."""
+
+    def __init__(self, path: Path, dimension: int) -> None:
         self.dimension = dimension
         self._lock = threading.RLock()
         # data_version only moves for commits made by *other* connections, so reads and writes use
         # separate connections; the lock serialises their use within this process.
-        self._writer = _connect(self.path)
-        self._reader = _connect(self.path)
+        self._writer = _connect(path)
+        self._reader = _connect(path)
         self._writer.executescript(SCHEMA)
+        if "owner" not in {row[1] for row in self._writer.execute("PRAGMA table_info(vectors)")}:
+            self._writer.execute(ADD_OWNER)
         self._clear()
         self._deletes = -1
         self._version: int | None = None
@@ -67,9 +130,12 @@ class LocalVectorIndex:
         self._chunks: list[int] = []
         self._row_of: dict[str, int] = {}
         self._rows_of_image: dict[str, list[int]] = {}
-        # Each row's image as a small integer, so a search limited to many images is one mask.
+        # Each row's image as a small integer, so a search limited to many images is one mask;
+        # and its owner, so a search sees one owner's rows.
         self._codes = np.zeros(0, dtype=np.int64)
         self._code_of: dict[str, int] = {}
+        self._owners = np.zeros(0, dtype=np.int64)
+        self._owner_code: dict[str, int] = {}
         # Every image's first chunk (its whole description) again, packed: a search over images
         # rather than chunks reads a quarter of the memory.
         self._heads = np.zeros((0, self.dimension), dtype=np.float32)
@@ -80,11 +146,9 @@ class LocalVectorIndex:
     def _matrix(self) -> np.ndarray:
         return self._buffer[: self._size]
 
-    searches_heads = True  # query(heads_only=True) is cheaper than a search of every chunk
-
     # ------------------------------------------------------------------ writes
 
-    def upsert(self, records: Sequence[VectorRecord]) -> None:
+    def upsert(self, records: Sequence[VectorRecord], owner: str) -> None:
         if not records:
             return
         rows = []
@@ -94,25 +158,29 @@ class LocalVectorIndex:
                 raise DimensionMismatch(
                     f"vector {r.id} has {vector.shape[0]} dimensions; the index holds {self.dimension}"
                 )
-            rows.append((r.id, r.image_id, r.chunk, r.embedder, _unit(vector).tobytes()))
+            rows.append((r.id, r.image_id, r.chunk, r.embedder, _unit(vector).tobytes(), owner))
         with self._lock:
-            self._write([row[0] for row in rows], rows)
+            self._write([row[0] for row in rows], rows, owner)
 
-    def delete(self, ids: Sequence[str]) -> None:
+    def delete(self, ids: Sequence[str], owner: str) -> None:
         if ids:
             with self._lock:
-                self._write(list(ids), [])
+                self._write(list(ids), [], owner)
 
-    def _write(self, remove: list[str], insert: list[tuple]) -> None:
+    def _write(self, remove: list[str], insert: list[tuple], owner: str) -> None:
         conn = self._writer
         conn.execute("BEGIN IMMEDIATE")
         try:
-            # A replaced id gets a new seq, so readers see it as removed, then added.
-            removed = conn.executemany("DELETE FROM vectors WHERE id = ?", [(i,) for i in remove]).rowcount
+            # A replaced id gets a new seq, so readers see it as removed, then added. Only the
+            # owner's own row is replaced: another owner's with the same id makes the insert fail.
+            removed = conn.executemany(
+                "DELETE FROM vectors WHERE id = ? AND owner = ?", [(i, owner) for i in remove]
+            ).rowcount
             if removed:
                 conn.execute("UPDATE state SET value = value + 1 WHERE key = 'deletes'")
             conn.executemany(
-                "INSERT INTO vectors (id, image_id, chunk, embedder, embedding) VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO vectors (id, image_id, chunk, embedder, embedding, owner) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
                 insert,
             )
         except BaseException:
@@ -126,26 +194,32 @@ class LocalVectorIndex:
         self,
         vector: Sequence[float],
         top_k: int,
+        owner: str,
         within: Collection[str] | None = None,
         heads_only: bool = False,
     ) -> list[VectorMatch]:
-        """The top_k nearest vectors, best first; within limits them to those images' vectors.
-
-        heads_only: only each image's first chunk (chunk 0, its whole description).
-        """
         q = _unit(np.asarray(vector, dtype=np.float32))
         if q.shape != (self.dimension,):
             raise DimensionMismatch(f"query has {q.shape[0]} dimensions; the index holds {self.dimension}")
         with self._lock:
             self._refresh()
             matrix, ids, images, chunks = self._matrix, self._ids, self._images, self._chunks
+            owned = self._owned(owner)  # None: every row is the owner's
+            if owned is not None and not owned.any():
+                return []
             rows = keep = None
             if within is not None:
                 # A few images: score just their rows; many: one pass with a mask.
                 if len(within) * SMALL_SCOPE < len(self._code_of):
                     rows = self._rows(within, heads_only)
+                    if owned is not None:
+                        rows = rows[owned[rows]]
                 else:
                     keep = self._mask(within)
+                    if owned is not None:
+                        keep &= owned
+            elif owned is not None:
+                keep = owned
             if heads_only and rows is None:
                 matrix = self._heads[: len(self._head_rows)]
                 rows = np.asarray(self._head_rows, dtype=np.int64)
@@ -182,12 +256,16 @@ class LocalVectorIndex:
             ]
         return [VectorMatch(ids[i], images[i], chunks[i], float(scores[i])) for i in top]
 
-    def fetch(self, ids: Sequence[str]) -> dict[str, list[float]]:
-        """The stored vectors of these ids (unknown ids are left out)."""
+    def fetch(self, ids: Sequence[str], owner: str) -> dict[str, list[float]]:
         with self._lock:
             self._refresh()
+            owned = self._owned(owner)
             rows = {i: self._row_of[i] for i in ids if i in self._row_of}
-            return {vector_id: self._buffer[n].tolist() for vector_id, n in rows.items()}
+            return {
+                vector_id: self._buffer[n].tolist()
+                for vector_id, n in rows.items()
+                if owned is None or owned[n]
+            }
 
     def _rows(self, within: Collection[str], heads_only: bool = False) -> np.ndarray:
         rows = [row for image_id in within for row in self._rows_of_image.get(image_id, ())]
@@ -201,15 +279,25 @@ class LocalVectorIndex:
         allowed[codes] = True
         return allowed[self._codes]
 
-    def count(self) -> int:
+    def _owned(self, owner: str) -> np.ndarray | None:
+        """Which rows are the owner's (call with the lock held, after _refresh); None: all of them."""
+        code = self._owner_code.get(owner)
+        if code is None:
+            return np.zeros(self._size, dtype=bool)
+        if len(self._owner_code) == 1:
+            return None  # one owner in the file (the usual local case): nothing to mask
+        return self._owners == code
+
+    def count(self, owner: str) -> int:
         with self._lock:
             self._refresh()
-            return len(self._ids)
+            owned = self._owned(owner)
+            return self._size if owned is None else int(np.count_nonzero(owned))
 
-    def embedders(self) -> dict[str, int]:
-        """How many vectors each embedder made (a model switch shows up here until reindexed)."""
+    def embedders(self, owner: str) -> dict[str, int]:
         with self._lock:
-            return dict(self._reader.execute("SELECT embedder, COUNT(*) FROM vectors GROUP BY embedder"))
+            query = "SELECT embedder, COUNT(*) FROM vectors WHERE owner = ? GROUP BY embedder"
+            return dict(self._reader.execute(query, (owner,)))
 
     # ------------------------------------------------------------------ cache
 
@@ -224,7 +312,7 @@ class LocalVectorIndex:
             if deletes != self._deletes:
                 self._clear()
             cursor = conn.execute(
-                "SELECT seq, id, image_id, chunk, embedding FROM vectors WHERE seq > ? ORDER BY seq",
+                "SELECT seq, id, image_id, chunk, embedding, owner FROM vectors WHERE seq > ? ORDER BY seq",
                 (self._max_seq,),
             )
             # In batches: a large index loads without holding every row twice.
@@ -253,15 +341,17 @@ class LocalVectorIndex:
                 self._heads = grown
             self._heads[first:last] = self._buffer[heads]
             self._head_rows.extend(heads)
-        codes = []
-        for row, (_, vector_id, image_id, chunk, _) in enumerate(rows, start):
+        codes, owners = [], []
+        for row, (_, vector_id, image_id, chunk, _, owner) in enumerate(rows, start):
             self._ids.append(vector_id)
             self._images.append(image_id)
             self._chunks.append(chunk)
             self._row_of[vector_id] = row
             self._rows_of_image.setdefault(image_id, []).append(row)
             codes.append(self._code_of.setdefault(image_id, len(self._code_of)))
+            owners.append(self._owner_code.setdefault(owner, len(self._owner_code)))
         self._codes = np.concatenate([self._codes, np.asarray(codes, dtype=np.int64)])
+        self._owners = np.concatenate([self._owners, np.asarray(owners, dtype=np.int64)])
         self._max_seq = rows[-1][0]
 
     def close(self) -> None:

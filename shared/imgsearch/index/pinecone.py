@@ -13,7 +13,7 @@ from pinecone.errors.exceptions import ConflictError, NotFoundError, PineconeErr
 
 from imgsearch.config import ConfigError, Settings
 from imgsearch.errors import BackendError
-from imgsearch.models import VectorMatch, VectorRecord
+from imgsearch.models import LOCAL_OWNER, VectorMatch, VectorRecord
 
 log = logging.getLogger(__name__)
 
@@ -28,13 +28,33 @@ CREATE_TIMEOUT_S = 300
 METRIC = "cosine"
 
 
-class PineconeIndex:
-    """VectorIndex over one Pinecone index and namespace; metadata {image_id, chunk, embedder}."""
+def owner_namespace(base: str, owner: str) -> str:
+    """The namespace holding one owner's vectors (namespaces cost nothing on serverless indexes).
 
-    def __init__(self, index: Any, namespace: str = "", dimension: int | None = None) -> None:
+    The local library (LOCAL_OWNER, which the first account adopts) keeps the configured namespace,
+    so vectors written before accounts existed stay where they are.
+    """
+    if owner == LOCAL_OWNER:
+        return base
+    return f"{base}-{owner}" if base else owner
+
+
+class PineconeIndex:
+    """VectorIndex over a Pinecone index: a namespace per owner; metadata image_id, chunk, embedder, owner."""
+
+    def __init__(
+        self, index: Any, namespace: str = "", dimension: int | None = None, owner: str = LOCAL_OWNER
+    ) -> None:
+        """namespace: the configured base namespace; this owner's vectors are in owner_namespace()."""
         self.index = index
-        self.namespace = namespace
+        self.base_namespace = namespace
+        self.owner = owner
+        self.namespace = owner_namespace(namespace, owner)
         self.dimension = dimension
+
+    def for_owner(self, owner: str) -> PineconeIndex:
+        """The same index (and connection), seen by another owner: their namespace."""
+        return PineconeIndex(self.index, self.base_namespace, self.dimension, owner)
 
     @classmethod
     def connect(cls, settings: Settings, api_key: str, dimension: int) -> PineconeIndex:
@@ -70,6 +90,8 @@ class PineconeIndex:
 
     def upsert(self, records: Sequence[VectorRecord]) -> None:
         """Write vectors in as few requests as Pinecone's count and size limits allow."""
+        if any(r.owner != self.owner for r in records):
+            raise ValueError("a vector belongs to another owner than this index's")
         for batch in upsert_batches([_to_vector(r) for r in records]):
             self._call("upsert", self.index.upsert, vectors=batch, namespace=self.namespace)
 
@@ -205,7 +227,12 @@ def _to_vector(record: VectorRecord) -> dict[str, Any]:
     return {
         "id": record.id,
         "values": [float(x) for x in record.values],
-        "metadata": {"image_id": record.image_id, "chunk": record.chunk, "embedder": record.embedder},
+        "metadata": {
+            "image_id": record.image_id,
+            "chunk": record.chunk,
+            "embedder": record.embedder,
+            "owner": record.owner,
+        },
     }
 
 

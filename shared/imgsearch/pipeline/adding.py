@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import uuid
 from dataclasses import dataclass
-from pathlib import PurePath
 
 from imgsearch.errors import DuplicateImage, InvalidImage, describe_error
 from imgsearch.models import ImageRecord, Status
@@ -65,7 +65,7 @@ class AddPhotos:
         if existing:
             return Added(existing, created=False)
         image_id = uuid.uuid4().hex
-        key = f"{self.originals_prefix}{image_id}.{info.extension}"
+        key = self.original_key(image_id, info.extension)
         self.storage.put(key, data, info.content_type)
         record = _new_record(image_id, key, data, digest, filename, info)
         try:
@@ -214,9 +214,21 @@ def _new_record(
 
 
 def clean_filename(name: str, extension: str) -> str:
-    """The original file name without its folders, printable, at most 255 characters."""
-    base = PurePath(name.replace("\\", "/")).name if name else ""
-    base = "".join(ch for ch in base if ch.isprintable()).strip()
-    if not base:
-        base = f"upload.{extension}"
-    return base[-255:]
+    """The original file name (see file_name), or upload.EXTENSION when it has none."""
+    return file_name(name) or f"upload.{extension}"
+
+
+def file_name(name: str | None) -> str:
+    """The name a file was sent with, without its folders, printable, at most 255 characters.
+
+    A path loses its folders ("C:\\photos\\cat.jpg" is cat.jpg), but a slash in a name that is not
+    a path stays: "<script>x</script>.jpg" is kept whole (and shown escaped). A name of dots
+    alone ("..") is no name: "" is returned for it, as for an empty one.
+    """
+    text = "".join(ch for ch in (name or "") if ch.isprintable()).strip()
+    parts = re.split(r"[\\/]", text)
+    if len(parts) > 1 and not any("<" in p or ">" in p for p in parts[:-1]):
+        text = parts[-1].strip()
+    if not text.strip(". "):
+        return ""
+    return text[-255:]

@@ -6,6 +6,7 @@ repair and rebuilds in maintenance.py; this class holds the back ends they share
 
 from __future__ import annotations
 
+from imgsearch.models import LOCAL_OWNER
 from imgsearch.pipeline.adding import Added, AddPhotos, Limits, Registered, clean_filename
 from imgsearch.pipeline.maintenance import MaintainLibrary
 from imgsearch.pipeline.processing import ProcessPhotos
@@ -33,7 +34,9 @@ class IngestService(AddPhotos, ProcessPhotos, MaintainLibrary):
         visual_index: VectorIndex | None = None,
         originals_prefix: str = "originals/",
         thumbnails_prefix: str = "thumbnails/",
+        owner: str = LOCAL_OWNER,
     ) -> None:
+        """owner: whose library this is; the repository and indexes given must be that owner's view."""
         self.limits = limits
         self.storage = storage
         self.repository = repository
@@ -43,3 +46,11 @@ class IngestService(AddPhotos, ProcessPhotos, MaintainLibrary):
         self.visual_index = visual_index
         self.originals_prefix = originals_prefix
         self.thumbnails_prefix = thumbnails_prefix
+        self.owner = owner
+
+    def original_key(self, image_id: str, extension: str) -> str:
+        """Where a new photo's original is stored: under its owner's folder."""
+        return f"{self.originals_prefix}{self.owner}/{image_id}.{extension}"
+
+    def thumbnail_key(self, image_id: str) -> str:
+        return f"{self.thumbnails_prefix}{self.owner}/{image_id}.jpg"

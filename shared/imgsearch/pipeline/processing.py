@@ -105,7 +105,7 @@ class ProcessPhotos:
         data = self.storage.get(record.storage_key)
         record.phash = difference_hash(data)
         if record.thumbnail_key is None:
-            thumb_key = f"{self.thumbnails_prefix}{record.id}.jpg"
+            thumb_key = self.thumbnail_key(record.id)
             self.storage.put(thumb_key, make_thumbnail(data, self.limits.thumbnail_px), "image/jpeg")
             record.thumbnail_key = thumb_key
         facts = metadata.extract_facts(data)
@@ -121,7 +121,7 @@ class ProcessPhotos:
         """Embed and index the record's description (and its visual embedding), then mark it indexed."""
         count = self._write_vectors({record.id: record.description or ""})[record.id]
         if self.visual_index is not None and visual is not None:
-            embedding = VectorRecord(record.id, record.id, 0, list(visual.values), visual.model)
+            embedding = VectorRecord(record.id, record.id, 0, list(visual.values), visual.model, self.owner)
             self.visual_index.upsert([embedding])
         record.vector_count = count
         record.embedder = self.embedder.name
@@ -184,7 +184,7 @@ class ProcessPhotos:
             texts.extend(chunks)
         vectors = self.embedder.embed_documents(texts) if texts else []
         records = [
-            VectorRecord(vector_id(image_id, n), image_id, n, values, self.embedder.name)
+            VectorRecord(vector_id(image_id, n), image_id, n, values, self.embedder.name, self.owner)
             for (image_id, n), values in zip(owners, vectors, strict=True)
         ]
         self.index.upsert(records)

@@ -10,6 +10,14 @@
   var REASONS_PER_ANSWER = 10;
   var BUSY = { pending: true, processing: true };
 
+  /* The session's CSRF token (base.html's meta tag), sent with every request that changes something. */
+  function csrfHeaders(headers) {
+    var meta = document.querySelector("meta[name=csrf-token]");
+    var out = headers || {};
+    if (meta) out["X-CSRF-Token"] = meta.getAttribute("content");
+    return out;
+  }
+
   function announce(text) {
     var live = document.querySelector("[data-role=announce]");
     if (live) live.textContent = text;
@@ -282,7 +290,7 @@
   function postBatch(url, batch) {
     var data = new FormData();
     batch.forEach(function (entry) { data.append("files", entry.file, entry.file.name); });
-    return fetch(url, { method: "POST", body: data, credentials: "same-origin" })
+    return fetch(url, { method: "POST", body: data, credentials: "same-origin", headers: csrfHeaders() })
       .then(function (response) {
         return response.text().then(function (html) { return readOutcomes(response, html, batch); });
       })
@@ -367,7 +375,7 @@
     };
     fetch(form.getAttribute("data-presign-url"), {
       method: "POST",
-      headers: { "Content-Type": "application/json", Accept: "application/json" },
+      headers: csrfHeaders({ "Content-Type": "application/json", Accept: "application/json" }),
       body: JSON.stringify(request)
     })
       .then(function (response) { return response.json(); })

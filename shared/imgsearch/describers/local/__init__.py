@@ -12,6 +12,7 @@ import logging
 from typing import Any, Protocol
 
 from imgsearch.describers.local.colours import colour_sentence, dominant_colours
+from imgsearch.describers.local.ocr import MAX_EDGE as OCR_EDGE
 from imgsearch.describers.local.ocr import TesseractOCR
 from imgsearch.models import Description, VisualEmbedding
 from imgsearch.photos import open_upright
@@ -85,7 +86,7 @@ class LocalDescriber:
         return lines
 
     def describe(self, data: bytes, facts: dict[str, Any]) -> Description:
-        image = open_upright(data)
+        image = open_upright(data, OCR_EDGE)  # nothing below needs more pixels than OCR reads
         details: dict[str, Any] = {}
         lines: list[str] = []
         visual = None
