@@ -73,6 +73,18 @@ class Accounts:
                 raise AccountError(f"there is already an account named {name!r}")
         raise AccountError("the account could not be created; try again")
 
+    def add_first_user(self, name: str, password: str) -> User:
+        """Create the first account (it adopts the local library); raises AccountError if there is
+        one already, even when two requests race to be first."""
+        name = check_name(name)
+        check_password(password)
+        if self.store.users():
+            raise AccountError("there is an account already: sign in, or ask its owner to add yours")
+        user = self.store.add_user(LOCAL_OWNER, name, passwords.hash_password(password))
+        if user is None:  # another request was first
+            raise AccountError("there is an account already: sign in, or ask its owner to add yours")
+        return user
+
     def users(self) -> list[User]:
         return self.store.users()
 

@@ -183,9 +183,50 @@ def test_a_new_password_signs_out_every_session(app, client):
     assert browser.get("/").status_code == 302
 
 
-def test_the_login_page_says_how_to_make_the_first_account(make_app):
-    page = make_app().test_client().get("/login").text
+def test_the_first_account_is_made_from_the_sign_in_page_of_a_library_on_this_machine(
+    make_app, web_settings, cat_jpeg
+):
+    # GIVEN a library from before accounts, served on 127.0.0.1 with no account yet
+    with_photo = make_app(settings=web_settings.with_overrides(auth=False))
+    assert upload(with_photo.test_client(), ("cat.jpg", cat_jpeg))
+    app = make_app()
+    browser = app.test_client()
+    assert browser.get("/").headers["Location"].startswith("/login")
+    page = browser.get("/login").text
+    assert "Create your account" in page and 'action="/setup"' in page
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+
+    def setup(name, password, confirm=None, client=browser):
+        form = {"name": name, "password": password, "confirm": confirm or password, "csrf_token": token}
+        return client.post("/setup", data=form, headers={"Origin": "http://localhost"})
+
+    assert setup("alice", PASSWORD, "something else").status_code == 400
+    assert setup("alice", "short").status_code == 400
+    made = setup("alice", PASSWORD)
+    # THEN alice is signed in and owns the photos already there
+    assert made.status_code == 302 and made.headers["Location"] == "/"
+    assert browser.get("/api/images").json["total"] == 1
+    assert "Create your account" not in browser.get("/login", follow_redirects=True).text
+    # and nobody can make a "first" account again
+    other = app.test_client()
+    page = other.get("/login").text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    assert "Create your account" not in page
+    again = setup("mallory", PASSWORD, client=other)
+    assert again.status_code == 400 and "there is an account already" in again.text
+    assert [u.name for u in app.extensions["imgsearch"].accounts.users()] == ["alice"]
+
+
+def test_elsewhere_the_first_account_is_made_on_the_command_line(make_app, web_settings):
+    app = make_app(settings=web_settings.with_overrides(host="0.0.0.0", allowed_hosts="localhost"))
+    browser = app.test_client()
+    page = browser.get("/login").text
     assert "There are no accounts yet" in page and "imgsearch user add NAME --password-stdin" in page
+    assert 'action="/setup"' not in page
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    form = {"name": "mallory", "password": PASSWORD, "confirm": PASSWORD, "csrf_token": token}
+    assert browser.post("/setup", data=form, headers={"Origin": "http://localhost"}).status_code == 404
+    assert app.extensions["imgsearch"].accounts.users() == []
 
 
 def test_with_accounts_off_the_local_library_is_served_without_sign_in(make_app, web_settings, cat_jpeg):

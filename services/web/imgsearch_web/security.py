@@ -31,7 +31,9 @@ if TYPE_CHECKING:
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # Reachable without an account: signing in, the health check, static files, the API's description.
-PUBLIC_ENDPOINTS = frozenset({"auth.login", "auth.submit", "auth.logout", "static", "healthz", "api.openapi"})
+PUBLIC_ENDPOINTS = frozenset(
+    {"auth.login", "auth.submit", "auth.setup", "auth.logout", "static", "healthz", "api.openapi"}
+)
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
 # Sec-Fetch-Site values of requests a person made on this site (or typed in).

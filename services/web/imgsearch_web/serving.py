@@ -45,10 +45,18 @@ def access_lines(settings: Settings, library) -> list[str]:
     if not settings.auth:
         lines[0] += "; IMGSEARCH_AUTH=off applies only to a local library served on a loopback address"
     if not library.accounts.users():
-        lines.append(
-            "no accounts yet: create the first with `imgsearch user add NAME --password-stdin` "
-            "(it takes over the photos already here)"
-        )
+        from imgsearch.config import is_loopback
+
+        if settings.storage == "local" and is_loopback(settings.host):
+            lines.append(
+                f"no accounts yet: open http://{settings.host}:{settings.port}/ to create yours "
+                "(it takes over the photos already here)"
+            )
+        else:
+            lines.append(
+                "no accounts yet: create the first with `imgsearch user add NAME --password-stdin` "
+                "(it takes over the photos already here)"
+            )
     return lines
 
 
