@@ -57,7 +57,8 @@ def list_images():
         keys = [k for k in request.args["keys"].split(",") if k.strip()][:MAX_IDS]
         by_key = {k: repo.by_key(k) for k in keys}
         images = [{**image.to_dict(), "key": k} for k, image in by_key.items() if image is not None]
-        return {"images": images, "total": len(images), "missing": [k for k, i in by_key.items() if i is None]}
+        missing = [k for k, image in by_key.items() if image is None]
+        return {"images": images, "total": len(images), "missing": missing}
     status = None
     if request.args.get("status"):
         try:

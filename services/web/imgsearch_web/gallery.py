@@ -20,7 +20,7 @@ def index():
     pages = max(1, -(-total // per_page))
     page = min(max(request.args.get("page", 1, type=int), 1), pages)
     images = repo.list(offset=(page - 1) * per_page, limit=per_page, by_date_taken=True)
-    counts = {status.value: repo.count(status) for status in (Status.PENDING, Status.PROCESSING, Status.FAILED)}
+    counts = {s.value: repo.count(s) for s in (Status.PENDING, Status.PROCESSING, Status.FAILED)}
     first_run = None if total else first_run_facts()
     return render_template(
         "gallery/index.html",
@@ -44,7 +44,7 @@ def samples():
     added = sum(o.created for o in outcomes)
     again = sum(o.accepted and not o.created for o in outcomes)
     note = f" ({again} already in your library)" if again else ""
-    flash(f"{added} sample photo{'' if added == 1 else 's'} added{note}: they are being described.", "success")
+    flash(f"{added} sample photo{'' if added == 1 else 's'} added{note}: being described now.", "success")
     return redirect(url_for("gallery.index"))
 
 

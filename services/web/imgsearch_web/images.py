@@ -115,7 +115,8 @@ def bulk():
         )
     outcome = delete_images(ids) if action == "delete" else redescribe_images(ids)
     names = [image.filename for image in outcome.done]
-    shown = ", ".join(names[:MAX_NAMED]) + (f" and {len(names) - MAX_NAMED} more" if len(names) > MAX_NAMED else "")
+    more = f" and {len(names) - MAX_NAMED} more" if len(names) > MAX_NAMED else ""
+    shown = ", ".join(names[:MAX_NAMED]) + more
     if names:
         verb = "Deleted" if action == "delete" else "Describing again:"
         flash(f"{verb} {shown}.", "success")
