@@ -55,7 +55,7 @@ def filter_chips(found) -> list[Chip]:
     parsed = found.parsed
     if parsed.dates is not None and parsed.date_words:
         rest = " ".join(parsed.text.replace(parsed.date_words, " ").split())
-        without = {k: v for k, v in args.items() if k != "q"} | ({"q": rest} if rest else {})
+        without = ({"q": rest} if rest else {}) | {k: v for k, v in args.items() if k != "q"}
         chips.append(Chip(f"taken {parsed.dates.label}", _search_url(without), "date"))
     for name, label in FILTER_CHIPS.items():
         if name in args:
