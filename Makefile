@@ -12,7 +12,7 @@ DEV_INSTALLED := $(VENV)/.dev-installed
 PACKAGES := shared/pyproject.toml services/web/pyproject.toml services/ingest/pyproject.toml
 
 .DEFAULT_GOAL := help
-.PHONY: help install dev run serve test lint format bench eval reindex package-ingest package-web \
+.PHONY: help install dev run serve test lint format bench eval screenshots reindex package-ingest package-web \
         package deploy destroy tf-fmt clean
 
 help: ## list the targets
@@ -72,6 +72,9 @@ bench: $(DEV_INSTALLED) ## measure cold start, search latency, ingest throughput
 
 eval: $(DEV_INSTALLED) ## search quality on the labelled sets: nDCG@10, recall@5, MRR per kind of query
 	$(BIN)/python scripts/eval.py --write docs/evaluation.md $(EVAL_ARGS)
+
+screenshots: $(DEV_INSTALLED) ## regenerate docs/screenshots from real photos (Debian chromium)
+	$(BIN)/python scripts/screenshots.py docs/screenshots
 
 reindex: $(INSTALLED) ## rebuild every vector from the stored descriptions
 	$(BIN)/imgsearch reindex

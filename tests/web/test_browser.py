@@ -277,7 +277,7 @@ def test_a_photo_app_from_upload_to_lightbox_with_the_keyboard(browser, live_url
     page.keyboard.press("ArrowRight")
     page.keyboard.press("Shift+Space")
     bar = page.locator("[data-selection-bar]")
-    assert bar.locator("[data-role=selection-count]").inner_text() == "2 photos selected"
+    bar.locator("[data-role=selection-count]", has_text="2 photos selected").wait_for()
     assert_accessible(page)
     bar.get_by_role("button", name="Delete").click()
     dialog = page.get_by_role("dialog", name="Delete 2 photos? This cannot be undone.")
@@ -291,7 +291,7 @@ def test_a_photo_app_from_upload_to_lightbox_with_the_keyboard(browser, live_url
     boxes = page.locator(".tile-select")
     boxes.nth(0).click()
     boxes.nth(2).click(modifiers=["Shift"])
-    assert bar.locator("[data-role=selection-count]").inner_text() == "3 photos selected"
+    bar.locator("[data-role=selection-count]", has_text="3 photos selected").wait_for()
     bar.get_by_role("button", name="Describe again").click()
     page.locator(".tile-status:visible").first.wait_for()
     page.wait_for_function(

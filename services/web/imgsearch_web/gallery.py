@@ -53,8 +53,8 @@ def first_run_facts() -> dict:
     from imgsearch.samples import INSTALL_HINT, sample_photos
 
     conf = settings()
-    describer = library().describer
-    ocr = getattr(describer, "ocr", None)
+    # Only the local describer is asked what it can use; a cloud one is not built for a page.
+    ocr = getattr(library().describer, "ocr", None) if conf.describer == "local" else None
     return {
         "describer": conf.describer,
         "recognition": conf.recognition and conf.describer == "local",

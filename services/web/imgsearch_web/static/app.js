@@ -425,9 +425,11 @@
       if (box) box.checked = on;
       tile.classList.toggle("selected", on);
     },
-    toggle: function (tile, range) {
-      var on = !this.ids[tile.getAttribute("data-image-id")];
-      if (range && this.last && document.contains(this.last)) {
+    /* Select or unselect a photo (on: which, else the opposite of now); range: every photo from
+       the one chosen last to this one, as the last one is. */
+    toggle: function (tile, range, on) {
+      if (on === undefined) on = !this.ids[tile.getAttribute("data-image-id")];
+      if (range && this.last && this.last !== tile && document.contains(this.last)) {
         var all = tiles();
         var a = all.indexOf(this.last);
         var b = all.indexOf(tile);
@@ -465,10 +467,8 @@
     document.addEventListener("click", function (event) {
       var box = event.target.closest(".tile-select");
       if (box) {
-        event.preventDefault();
-        var tile = box.closest(".tile");
-        // preventDefault undoes the box's own change; set it after the event is done with.
-        setTimeout(function () { selection.toggle(tile, event.shiftKey); }, 0);
+        // The box has already changed when its click is dispatched.
+        selection.toggle(box.closest(".tile"), event.shiftKey, box.checked);
         return;
       }
       var link = event.target.closest("[data-photo-grid] .tile-link");
