@@ -12,16 +12,15 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import logging
 import tempfile
-import threading
 from contextlib import contextmanager
 from pathlib import Path
-
-from werkzeug.serving import make_server
 
 from imgsearch.config import load_settings
 from imgsearch.samples import sample_photos
 from imgsearch_web import create_app
+from imgsearch_web.serving import in_background
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -52,17 +51,15 @@ def photo_files() -> list[Path]:
 
 @contextmanager
 def serving(data_dir: Path):
+    """The product over a fresh library, as `make run` serves it (the local describer included)."""
     settings = load_settings(
         environ={}, env_file=None, overrides={"data_dir": str(data_dir), "page_size": 48}
     )
     app = create_app(settings=settings)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_port}"
+        with in_background(app) as url:
+            yield url
     finally:
-        server.shutdown()
         app.extensions["imgsearch_worker"].stop()
 
 
@@ -96,6 +93,7 @@ def main() -> None:
     parser.add_argument("out", type=Path, nargs="?", default=Path("docs/screenshots"))
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # not a line per request
     from playwright.sync_api import sync_playwright
 
     files = photo_files()
@@ -114,7 +112,7 @@ def main() -> None:
 
         page.goto(url)
         page.wait_for_load_state("networkidle")
-        page.screenshot(path=str(args.out / "gallery.png"))
+        page.screenshot(path=str(args.out / "gallery.png"), full_page=True)
 
         page.goto(f"{url}/search?q=a+person&people=1")
         page.wait_for_load_state("networkidle")

@@ -7,17 +7,14 @@ from __future__ import annotations
 import base64
 import os
 import re
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import boto3
 import pytest
 from moto.server import ThreadedMotoServer
-from werkzeug.serving import make_server
 
 import real_photos
+from imgsearch_web.serving import in_background as serving
 from photos import photo
 
 from .a11y import assert_accessible, violations
@@ -47,19 +44,6 @@ def browser():
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield browser
         browser.close()
-
-
-@contextmanager
-def serving(app) -> Iterator[str]:
-    """The app served over real HTTP on a free port; yields its base URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
 
 
 @pytest.fixture

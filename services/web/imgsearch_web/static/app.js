@@ -9,6 +9,7 @@
   var POLL_MS = 1500;
   var UPLOADS_AT_ONCE = 3;
   var CLOUD_UNSEEN_MS = 120000; // a cloud upload the ingest function never recorded (a duplicate)
+  var PREVIEW_MAX_BYTES = 8 * 1024 * 1024; // larger files are not decoded in the page for a preview
   var BUSY = { pending: true, processing: true };
   var WORDS = {
     pending: "waiting to be described",
@@ -840,6 +841,14 @@
     function entryFor(file) {
       var row = el("li", { className: "file-row", "data-state": "waiting" });
       var preview = el("span", { className: "file-preview", "aria-hidden": "true" });
+      if (/^image\//.test(file.type) && file.size <= PREVIEW_MAX_BYTES && window.URL) {
+        // What was chosen, at once, from the file itself (the photo's thumbnail replaces it later).
+        var local = el("img", { alt: "", decoding: "async" });
+        local.addEventListener("load", function () { URL.revokeObjectURL(local.src); });
+        local.addEventListener("error", function () { URL.revokeObjectURL(local.src); local.remove(); });
+        local.src = URL.createObjectURL(file);
+        preview.appendChild(local);
+      }
       var name = el("span", { className: "file-name" }, file.name);
       var size = el("span", { className: "file-size" }, formatSize(file.size));
       var bar = el("progress", { max: "100", value: "0", "aria-label": "Uploading " + file.name });
@@ -875,8 +884,13 @@
     }
 
     function show(entry, image) {
-      if (image.status === "indexed" && entry.preview && !entry.preview.firstChild) {
-        entry.preview.appendChild(el("img", { src: image.thumbnail_url, alt: "" }));
+      if (image.status === "indexed" && !entry.thumbnail) {
+        entry.thumbnail = el("img", { alt: "" });
+        entry.thumbnail.addEventListener("load", function () {
+          entry.preview.textContent = "";
+          entry.preview.appendChild(entry.thumbnail);
+        });
+        entry.thumbnail.src = image.thumbnail_url;
       }
       if (image.status === "failed") set(entry, "failed", "couldn’t be described: " + (image.error || "unknown error"));
       else set(entry, image.status, WORDS[image.status]);
@@ -890,11 +904,11 @@
       var added = rows.filter(function (e) { return e.created; }).length;
       var left = n("pending") + n("processing") + n("uploaded");
       var parts = [];
-      if (sending) parts.push("uploading " + plural(sending, "photo"));
       if (added) parts.push(plural(added, "photo") + " added");
       if (n("duplicate")) parts.push(n("duplicate") + " already in your library");
       if (n("refused")) parts.push(n("refused") + " refused");
       if (n("failed")) parts.push(plural(n("failed"), "photo") + " couldn’t be described");
+      if (sending) parts.push(sending + " still uploading");
       var text = parts.join(", ");
       text = text.charAt(0).toUpperCase() + text.slice(1);
       if (left) text += " · " + left + " left to describe";
