@@ -74,7 +74,7 @@ def app(make_app, web_settings):
 
 
 def new_page(browser, **options):
-    page = browser.new_page(viewport={"width": 1280, "height": 860}, **options)
+    page = browser.new_page(**{"viewport": {"width": 1280, "height": 860}, **options})
     page.set_default_timeout(TIMEOUT_MS)
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
@@ -291,6 +291,30 @@ def test_a_photo_app_from_upload_to_lightbox_with_the_keyboard(browser, live_url
     page.wait_for_url(f"{live_url}/images/{ids[2]}")
     page.goto(f"{live_url}/images/nope")
     assert_accessible(page)
+    assert errors == []
+
+
+def test_more_photos_load_as_you_scroll_and_back_returns_to_the_same_place(browser, make_app, web_settings):
+    app = make_app(settings=web_settings.with_overrides(page_size=4))
+    library = app.extensions["imgsearch"]
+    for n in range(9):
+        image = library.ingest.add(photo(size=(320 + 40 * n, 240), seed=n + 1), f"photo-{n}.jpg").image
+        library.ingest.process(image.id)
+    page, errors = new_page(browser, viewport={"width": 600, "height": 400})
+
+    with serving(app) as url:
+        page.goto(url)
+        page.mouse.wheel(0, 5000)
+        page.wait_for_function("() => document.querySelectorAll('.tile').length === 9")
+        assert tile_names(page) == [f"photo-{n}.jpg" for n in reversed(range(9))]
+        assert page.locator("[data-pager]").count() == 0  # nothing more to load
+        page.locator(".tile").last.scroll_into_view_if_needed()
+        scrolled = page.evaluate("window.scrollY")
+        page.wait_for_timeout(300)  # the place is saved a moment after scrolling stops
+        page.goto(f"{url}/upload")  # away, with a full navigation (Chromium reloads the gallery on Back)
+        page.go_back()
+        page.wait_for_function("() => document.querySelectorAll('.tile').length === 9")
+        page.wait_for_function("y => Math.abs(window.scrollY - y) < 5", arg=scrolled)
     assert errors == []
 
 

@@ -9,6 +9,7 @@
   var POLL_MS = 1500;
   var UPLOADS_AT_ONCE = 3;
   var CLOUD_UNSEEN_MS = 120000; // a cloud upload the ingest function never recorded (a duplicate)
+  var NEAR_PX = 800; // the next page loads when its pager is this close to the screen
   var PREVIEW_MAX_BYTES = 8 * 1024 * 1024; // larger files are not decoded in the page for a preview
   var BUSY = { pending: true, processing: true };
   var WORDS = {
@@ -268,7 +269,7 @@
           if ("IntersectionObserver" in window) {
             new IntersectionObserver(function (entries) {
               if (entries[0].isIntersecting) loadMore();
-            }, { rootMargin: "800px 0px" }).observe(pager);
+            }, { rootMargin: NEAR_PX + "px 0px" }).observe(pager);
           }
         }
       }
@@ -316,6 +317,10 @@
         if (!next && pager) pager.remove();
         more.busy = null;
         if (button) { button.disabled = false; button.textContent = "Show more photos"; }
+        // The observer only speaks when the pager comes into reach: if it is still in reach, go on.
+        if (next && pager && pager.getBoundingClientRect().top < window.innerHeight + NEAR_PX) {
+          setTimeout(loadMore, 0);
+        }
         return true;
       })
       .catch(function (error) {
