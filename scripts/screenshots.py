@@ -27,6 +27,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 DESKTOP = {"width": 1280, "height": 860}
 PHONE = {"width": 390, "height": 844}
 TIMEOUT_MS = 180_000
+ACCOUNT, PASSWORD = "alice", "a password for the screenshots only"
 # Other real photos in packages the tests install (public domain, CC BY 2.0; see tests/real_photos.py).
 MORE_PHOTOS = [
     ("matplotlib", "mpl-data/sample_data/grace_hopper.jpg"),
@@ -56,6 +57,7 @@ def serving(data_dir: Path):
         environ={}, env_file=None, overrides={"data_dir": str(data_dir), "page_size": 48}
     )
     app = create_app(settings=settings)
+    app.extensions["imgsearch"].accounts.add_user(ACCOUNT, PASSWORD)
     try:
         with in_background(app) as url:
             yield url
@@ -106,7 +108,11 @@ def main() -> None:
         page = browser.new_page(viewport=DESKTOP)
         page.set_default_timeout(TIMEOUT_MS)
 
-        page.goto(url)
+        page.goto(url)  # the sign-in page first, as for anyone
+        page.fill("#name", ACCOUNT)
+        page.fill("#password", PASSWORD)
+        page.locator("form.login button").click()
+        page.wait_for_url(f"{url}/")
         page.screenshot(path=str(args.out / "first-run.png"), full_page=True)
         upload(page, url, files, args.out)
 
@@ -126,7 +132,10 @@ def main() -> None:
         page.wait_for_load_state("networkidle")
         page.screenshot(path=str(args.out / "lightbox.png"))
 
-        phone = browser.new_page(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True)
+        phone = page.context.browser.new_context(
+            viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True
+        ).new_page()
+        phone.context.add_cookies(page.context.cookies())
         phone.goto(url)
         phone.wait_for_load_state("networkidle")
         phone.screenshot(path=str(args.out / "phone.png"))

@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 
 import pytest
-from markupsafe import Markup
 
 import imgsearch.samples
 from imgsearch.models import Status
@@ -30,8 +29,7 @@ def dated(indexed):
     )
 
 
-def test_the_gallery_is_grouped_by_month_taken_newest_first(make_app, dated):
-    client = make_app().test_client()
+def test_the_gallery_is_grouped_by_month_taken_newest_first(client, dated):
     page = client.get("/").text
     # page_size is 2 in the web tests: the undated photo (added today) is newest, then March 2023.
     assert gallery_filenames(page) == ["undated.jpg", "march-2023.jpg"]
@@ -142,17 +140,28 @@ def test_no_match_says_so_and_suggests_what_to_try(client, dated):
     assert "Your photos show, among others:" in html
 
 
-def test_every_form_carries_the_csrf_field(app, client, dated):
-    # The accounts work registers the real csrf_field and csrf_token; any such helper is used.
-    app.jinja_env.globals["csrf_field"] = lambda: Markup('<input type="hidden" name="csrf_token" value="T">')
-    app.jinja_env.globals["csrf_token"] = lambda: "T"
+def test_every_form_carries_the_session_csrf_token(app, client, dated):
+    # A browser's session (not the bearer token of the `client` fixture): its forms need the token.
+    user = client.user
+    browser = app.test_client()
+    with browser.session_transaction() as session:
+        session.update({"uid": user.id, "v": user.session_version, "csrf": "T"})
     image_id = dated["may-2021.jpg"]
-    pages = ["/", "/upload", "/search?q=kite", f"/images/{image_id}"]
-    for path in pages:
-        html = client.get(path).text
+    for path in ["/", "/upload", "/search?q=kite", f"/images/{image_id}"]:
+        html = browser.get(path).text
         assert '<meta name="csrf-token" content="T">' in html, path
         forms = re.findall(r'<form[^>]*method="post".*?</form>', html, re.S)
         assert forms, path
         assert all('name="csrf_token" value="T"' in form for form in forms), path
-    confirm = client.post(f"/images/{image_id}/delete").text
-    assert 'name="csrf_token" value="T"' in confirm
+    assert (
+        'name="csrf_token" value="T"'
+        in browser.post(f"/images/{image_id}/delete", data={"csrf_token": "T"}).text
+    )
+    # Without the token, nothing is deleted.
+    assert (
+        browser.post(
+            "/images/bulk", data={"action": "delete", "ids": [image_id], "confirm": "yes"}
+        ).status_code
+        == 403
+    )
+    assert client.get(f"/api/images/{image_id}").status_code == 200

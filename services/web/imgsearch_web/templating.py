@@ -173,20 +173,7 @@ def by_month(images: Iterable[ImageRecord]) -> list[Month]:
     return months
 
 
-def csrf_field() -> Markup:
-    """The hidden CSRF field every form carries; filled in by the accounts work (empty until then)."""
-    return Markup("")
-
-
-def csrf_token() -> str:
-    """The CSRF token scripts send as X-CSRF-Token; filled in by the accounts work (empty until then)."""
-    return ""
-
-
 def register(app: Flask) -> None:
-    # The accounts work registers real CSRF helpers under these names; these stand in until it does.
-    app.jinja_env.globals.setdefault("csrf_field", csrf_field)
-    app.jinja_env.globals.setdefault("csrf_token", csrf_token)
     app.add_template_global(thumbnail_src, "thumbnail_src")
     app.add_template_global(by_month, "by_month")
     app.add_template_filter(aspect_class, "aspect_class")

@@ -211,13 +211,10 @@ class SqlImageRepository(SearchQueries):
             return None, None
         newer = or_(when > key, (when == key) & (ImageRow.id > record.id))
         older = or_(when < key, (when == key) & (ImageRow.id < record.id))
+        first = select(ImageRow.id).where(*self._mine()).limit(1)
         with self._session() as session:
-            first_newer = (
-                select(ImageRow.id).where(newer, *self._mine()).order_by(when.asc(), ImageRow.id.asc()).limit(1)
-            )
-            first_older = (
-                select(ImageRow.id).where(older, *self._mine()).order_by(when.desc(), ImageRow.id.desc()).limit(1)
-            )
+            first_newer = first.where(newer).order_by(when.asc(), ImageRow.id.asc())
+            first_older = first.where(older).order_by(when.desc(), ImageRow.id.desc())
             return session.scalar(first_newer), session.scalar(first_older)
 
     def count_outdated(self, describer: str) -> int:
