@@ -639,6 +639,7 @@
           var page = new DOMParser().parseFromString(html, "text/html");
           var photo = $("[data-photo]", page);
           var panel = $("[data-photo-info]", page);
+          if (!photo || !panel) throw new Error("You are signed out: reload the page to sign in again.");
           info.textContent = "";
           info.appendChild(document.importNode(panel, true));
           info.removeAttribute("aria-busy");
