@@ -127,7 +127,7 @@ def main() -> None:
         page.screenshot(path=str(args.out / "search.png"))
 
         page.goto(url)
-        page.locator(".tile-link").nth(2).click()
+        page.locator(".tile", has=page.get_by_label("Select chelsea.png")).locator(".tile-link").click()
         page.locator(".lightbox[open] .photo-title").wait_for()
         page.wait_for_load_state("networkidle")
         page.screenshot(path=str(args.out / "lightbox.png"))
