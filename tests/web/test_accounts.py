@@ -255,3 +255,32 @@ def test_the_server_says_who_may_use_it(make_app, web_settings):
     assert "accounts are OFF" in access_lines(off, make_app(settings=off).extensions["imgsearch"])[0]
     lines = access_lines(web_settings, make_app().extensions["imgsearch"])
     assert lines[0].startswith("accounts are on") and "no accounts yet" in lines[1]
+
+
+def test_two_accounts_and_the_routes_that_act_on_several_photos(two):
+    app, alice, bob, cat, theirs = two
+    key = app.extensions["imgsearch"].for_owner(alice.user.id).repository.get(cat).storage_key
+
+    assert bob.post("/api/images/delete", json={"ids": [cat]}).json == {
+        "deleted": [],
+        "refused": [],
+        "missing": [cat],
+    }
+    assert bob.post("/api/images/redescribe", json={"ids": [cat]}).json["missing"] == [cat]
+    form = {"action": "delete", "ids": [cat], "confirm": "yes"}
+    assert bob.post("/images/bulk", data=form, follow_redirects=True).status_code == 200
+    assert (
+        bob.post("/images/bulk", data={"action": "delete", "ids": [cat]}).status_code == 404
+    )  # no page to confirm
+    assert bob.get("/api/images", query_string={"keys": key}).json == {
+        "images": [],
+        "total": 0,
+        "missing": [key],
+    }
+    assert bob.get("/api/library").json["photos"] == 3 and alice.get("/api/library").json["photos"] == 1
+    assert alice.get(f"/api/images/{cat}").json["status"] == "indexed"
+    # A photo page links to the photos next to it in the gallery: the same account's only.
+    page = bob.get(f"/images/{theirs['bike.png']}").text
+    linked = set(re.findall(r'rel="(?:prev|next)" href="/images/([0-9a-f]{32})"', page))
+    assert linked == {theirs["my-cat.jpg"], theirs["boat.jpg"]}
+    assert 'rel="prev"' not in alice.get(f"/images/{cat}").text

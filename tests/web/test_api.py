@@ -267,3 +267,54 @@ def test_a_failing_back_end_answers_503_with_a_reason(app, client, monkeypatch):
     assert "Pinecone query failed" in response.json["error"]
     page = client.get("/search?q=cat")
     assert page.status_code == 503 and b"try again" in page.data
+
+
+def test_several_photos_are_deleted_at_once(indexed, client, library, cat_jpeg, bike_png, boat_jpeg):
+    ids = indexed(("cat.jpg", cat_jpeg), ("bike.png", bike_png), ("boat.jpg", boat_jpeg))
+
+    response = client.post("/api/images/delete", json={"ids": [ids["cat.jpg"], "nope", ids["boat.jpg"]]})
+
+    assert response.status_code == 200
+    assert [i["filename"] for i in response.json["deleted"]] == ["cat.jpg", "boat.jpg"]
+    assert response.json["missing"] == ["nope"] and response.json["refused"] == []
+    assert [i.filename for i in library.repository.list()] == ["bike.png"]
+    assert library.index.count() == library.repository.get(ids["bike.png"]).vector_count
+    assert client.get(f"/api/images/{ids['cat.jpg']}").status_code == 404
+
+
+def test_several_photos_are_described_again_at_once(indexed, client, worker, cat_jpeg, bike_png):
+    ids = indexed(("cat.jpg", cat_jpeg), ("bike.png", bike_png))
+
+    response = client.post("/api/images/redescribe", json={"ids": list(ids.values())})
+
+    assert response.status_code == 202
+    assert {i["status"] for i in response.json["images"]} == {"pending"}
+    assert worker.join(timeout=30)
+    assert client.get("/api/library").json == {
+        "photos": 2,
+        "pending": 0,
+        "processing": 0,
+        "indexed": 2,
+        "failed": 0,
+    }
+
+
+@pytest.mark.parametrize(
+    "body",
+    [None, {}, {"ids": []}, {"ids": "abc"}, {"ids": [1, 2]}, {"ids": ["x"] * 201}],
+)
+def test_bulk_actions_refuse_bad_bodies(client, body):
+    for path in ("/api/images/delete", "/api/images/redescribe"):
+        response = client.post(path, json=body) if body is not None else client.post(path)
+        assert response.status_code == 400, (path, body)
+        assert "ids" in response.json["error"] or "At most" in response.json["error"]
+
+
+def test_photos_are_found_by_their_storage_key(indexed, client, library, cat_jpeg):
+    image_id = indexed(("cat.jpg", cat_jpeg))["cat.jpg"]
+    key = library.repository.get(image_id).storage_key
+
+    body = client.get("/api/images", query_string={"keys": f"{key},originals/nothing.jpg"}).json
+
+    assert [(i["id"], i["key"], i["status"]) for i in body["images"]] == [(image_id, key, "indexed")]
+    assert body["missing"] == ["originals/nothing.jpg"]

@@ -5,6 +5,7 @@ Views stay thin: they parse the request, call one of these, and render the outco
 
 from __future__ import annotations
 
+import io
 import logging
 import uuid
 from collections.abc import Iterable, Mapping
@@ -67,7 +68,7 @@ def run_search(args: Mapping[str, str], per_page: int) -> SearchPage:
     try:
         filters = parse_filters(args)
     except FilterError as exc:
-        abort(400, description=str(exc)[:1].upper() + str(exc)[1:] + ".")
+        abort(400, description=_sentence(str(exc)))
     sort = args.get("sort") or "relevance"
     if sort not in SORTS:
         abort(400, description=f"sort must be one of: {', '.join(SORTS)}")
@@ -224,7 +225,7 @@ def retry_image(image_id: str) -> ImageRecord:
 
     Aborts 404 for an unknown id and 409 for an image that is indexed or being processed.
     """
-    return _process_again(image_id, again=False)
+    return _or_abort(process_again, image_id, again=False)
 
 
 def redescribe_image(image_id: str) -> ImageRecord:
@@ -232,27 +233,105 @@ def redescribe_image(image_id: str) -> ImageRecord:
 
     Aborts 404 for an unknown id and 409 for an image that is being processed.
     """
-    return _process_again(image_id, again=True)
+    return _or_abort(process_again, image_id, again=True)
 
 
-def _process_again(image_id: str, again: bool) -> ImageRecord:
-    lib, queue = library(), worker()
+def delete_image(image_id: str) -> ImageRecord:
+    """Delete a photo, its files and its vectors; aborts 404 for an unknown id."""
+    return _or_abort(library().ingest.delete, image_id)
+
+
+def _or_abort(action, image_id: str, **kwargs: Any) -> ImageRecord:
     try:
-        image = lib.ingest.queue_again(image_id) if again else lib.ingest.requeue(image_id)
+        return action(image_id, **kwargs)
     except NotFound:
         no_such_image(image_id)
     except Conflict as exc:
-        abort(409, description=str(exc)[:1].upper() + str(exc)[1:] + ".")
+        abort(409, description=_sentence(str(exc)))
+
+
+def process_again(image_id: str, again: bool) -> ImageRecord:
+    """Queue an image to be processed again (again: even an indexed one, to describe it afresh).
+
+    Raises NotFound for an unknown id and Conflict for an image in no state for it.
+    """
+    lib, queue = library(), worker()
+    image = lib.ingest.queue_again(image_id) if again else lib.ingest.requeue(image_id)
     if queue is not None:
         queue.submit(image_id, again=again, owner=lib.owner)
     elif lib.settings.storage == "s3":
         lib.storage.touch(image.storage_key)  # S3 tells the ingest Lambda about it again
     else:
-        try:
-            return lib.ingest.redescribe(image_id) if again else lib.ingest.retry(image_id)
-        except NotFound:
-            no_such_image(image_id)
+        return lib.ingest.redescribe(image_id) if again else lib.ingest.retry(image_id)
     return image
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
+
+
+# ---------------------------------------------------------------------- several photos at once
+
+MAX_BULK = 200
+
+
+def bulk_ids(raw: Any) -> list[str]:
+    """The image ids a bulk request names, each once, in order; aborts 400 if they are not a list."""
+    if not isinstance(raw, list) or not raw or not all(isinstance(i, str) for i in raw):
+        abort(400, description='Send {"ids": ["...", ...]}: the ids of the photos.')
+    if len(raw) > MAX_BULK:
+        abort(400, description=f"At most {MAX_BULK} photos at a time.")
+    return list(dict.fromkeys(i.strip() for i in raw if i.strip()))
+
+
+@dataclass(frozen=True)
+class BulkOutcome:
+    """What a bulk action did: the photos it acted on, those it could not (with why), unknown ids."""
+
+    done: list[ImageRecord]
+    refused: list[tuple[ImageRecord | str, str]]
+    missing: list[str]
+
+    def to_dict(self, done_name: str) -> dict[str, Any]:
+        return {
+            done_name: [image.to_dict() for image in self.done],
+            "refused": [{"id": getattr(i, "id", i), "error": why} for i, why in self.refused],
+            "missing": self.missing,
+        }
+
+
+def delete_images(ids: list[str]) -> BulkOutcome:
+    """Delete each photo (its files and vectors); unknown ids are reported, not an error."""
+    return _each(ids, library().ingest.delete)
+
+
+def redescribe_images(ids: list[str]) -> BulkOutcome:
+    """Describe each photo again (see redescribe_image); a photo being processed is reported."""
+    return _each(ids, lambda image_id: process_again(image_id, again=True))
+
+
+def _each(ids: list[str], action) -> BulkOutcome:
+    done: list[ImageRecord] = []
+    refused: list[tuple[ImageRecord | str, str]] = []
+    missing: list[str] = []
+    for image_id in ids:
+        try:
+            done.append(action(image_id))
+        except NotFound:
+            missing.append(image_id)
+        except Conflict as exc:
+            refused.append((library().repository.get(image_id) or image_id, _sentence(str(exc))))
+    return BulkOutcome(done, refused, missing)
+
+
+def add_samples() -> list[FileOutcome]:
+    """Add the sample photos that are installed (see imgsearch.samples), queued like uploads."""
+    from werkzeug.datastructures import FileStorage
+
+    from imgsearch.samples import sample_photos
+
+    files = [FileStorage(io.BytesIO(s.path.read_bytes()), s.filename) for s in sample_photos() if s.path]
+    return accept_files(files)
 
 
 # ---------------------------------------------------------------------- uploads straight to S3

@@ -1,24 +1,27 @@
-"""The JSON API under /api: add, list, show, delete and retry images; search; presign cloud uploads."""
+"""The JSON API under /api: add, list, show, delete and retry images, one or many at once; search;
+presign cloud uploads."""
 
 from __future__ import annotations
 
 from flask import Blueprint, abort, request
 
-from imgsearch.errors import NotFound
 from imgsearch.models import Status
 from imgsearch.pipeline.search import MAX_LIMIT
 from imgsearch_web.actions import (
     accept_files,
+    bulk_ids,
+    delete_images,
     image_or_404,
     library,
-    no_such_image,
     presign_uploads,
     redescribe_image,
+    redescribe_images,
     retry_image,
     run_search,
     search_page_dict,
     settings,
 )
+from imgsearch_web.actions import delete_image as remove_image
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -48,6 +51,14 @@ def list_images():
         found = repo.get_many(ids)
         images = [found[i].to_dict() for i in ids if i in found]
         return {"images": images, "total": len(images), "missing": [i for i in ids if i not in found]}
+    if request.args.get("keys") is not None:
+        # Cloud uploads: the browser knows the key it uploaded to, and learns the photo's id here
+        # once the ingest function has recorded it.
+        keys = [k for k in request.args["keys"].split(",") if k.strip()][:MAX_IDS]
+        by_key = {k: repo.by_key(k) for k in keys}
+        images = [{**image.to_dict(), "key": k} for k, image in by_key.items() if image is not None]
+        missing = [k for k, image in by_key.items() if image is None]
+        return {"images": images, "total": len(images), "missing": missing}
     status = None
     if request.args.get("status"):
         try:
@@ -71,13 +82,33 @@ def get_image(image_id: str):
     return image_or_404(image_id).to_dict()
 
 
+@bp.get("/library")
+def library_counts():
+    """How many photos there are, and how many of them are waiting, being described, indexed, failed."""
+    repo = library().repository
+    return {"photos": repo.count(), **{status.value: repo.count(status) for status in Status}}
+
+
 @bp.delete("/images/<image_id>")
 def delete_image(image_id: str):
-    try:
-        library().ingest.delete(image_id)
-    except NotFound:
-        no_such_image(image_id)
+    remove_image(image_id)
     return "", 204
+
+
+@bp.post("/images/delete")
+def delete_many():
+    """Delete several photos: {"ids": [...]} in, the deleted photos and the ids not found out."""
+    outcome = delete_images(bulk_ids(_json_field("ids")))
+    return outcome.to_dict("deleted")
+
+
+@bp.post("/images/redescribe")
+def redescribe_many():
+    """Describe several photos again: {"ids": [...]} in; the photos (pending: queued), those being
+    processed already (refused, with why) and the ids not found out."""
+    outcome = redescribe_images(bulk_ids(_json_field("ids")))
+    queued = any(image.status == Status.PENDING for image in outcome.done)
+    return outcome.to_dict("images"), 202 if queued else 200
 
 
 @bp.post("/images/<image_id>/retry")
@@ -155,6 +186,11 @@ def openapi():
     from imgsearch_web.openapi import describe
 
     return describe(request.url_root)
+
+
+def _json_field(name: str):
+    body = request.get_json(silent=True)
+    return body.get(name) if isinstance(body, dict) else None
 
 
 def _int_arg(name: str, default: int, low: int, high: int) -> int:

@@ -32,9 +32,10 @@ def register(app: Flask) -> None:
         "other than files are small."
     )
     media_origin = _origin(settings.aws_endpoint_url)
+    # blob: lets the upload page preview the files chosen (object URLs only its own script can make).
     policy = (
         "default-src 'self'; "
-        f"img-src 'self' data: https:{media_origin}; "
+        f"img-src 'self' data: blob: https:{media_origin}; "
         f"connect-src 'self' https:{media_origin}; "
         "form-action 'self'; frame-ancestors 'none'; base-uri 'self'; object-src 'none'"
     )

@@ -144,6 +144,31 @@ FILTERS = [
 ]
 
 
+IDS_BODY = {
+    "required": True,
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "required": ["ids"],
+                "properties": {
+                    "ids": {"type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": 200}
+                },
+            }
+        }
+    },
+}
+REFUSED = {
+    "type": "array",
+    "items": {
+        "type": "object",
+        "required": ["id", "error"],
+        "properties": {"id": {"type": "string"}, "error": {"type": "string"}},
+    },
+}
+MISSING = {"type": "array", "items": {"type": "string"}}
+
+
 def _operation(summary: str, responses: dict[str, Any], **extra: Any) -> dict[str, Any]:
     return {"summary": summary, **extra, "responses": {**responses, **COMMON}}
 
@@ -175,6 +200,12 @@ def describe(server_url: str = "/") -> dict[str, Any]:
                         ),
                         _query("status", {"enum": [s.value for s in Status]}, "only photos in this state"),
                         _query("ids", {"type": "string"}, "comma-separated ids (at most 200)"),
+                        _query(
+                            "keys",
+                            {"type": "string"},
+                            "comma-separated storage keys of cloud uploads (at most 200); each photo "
+                            "found comes with its key",
+                        ),
                     ],
                 ),
                 "post": _operation(
@@ -209,6 +240,29 @@ def describe(server_url: str = "/") -> dict[str, Any]:
                 "delete": _operation(
                     "Delete a photo, its files and its vectors",
                     {"204": {"description": "Deleted"}, **NOT_FOUND},
+                ),
+            },
+            "/api/images/delete": {
+                "post": _operation(
+                    "Delete several photos, their files and their vectors",
+                    {"200": _json(_ref("BulkDeleted"), "What was deleted, and the ids not found")},
+                    requestBody=IDS_BODY,
+                ),
+            },
+            "/api/images/redescribe": {
+                "post": _operation(
+                    "Describe several photos again with the current describer",
+                    {
+                        "200": _json(_ref("BulkQueued"), "Nothing was queued (done at once, or refused)"),
+                        "202": _json(_ref("BulkQueued"), "Some were queued; their status is pending"),
+                    },
+                    requestBody=IDS_BODY,
+                ),
+            },
+            "/api/library": {
+                "get": _operation(
+                    "How many photos there are, by status",
+                    {"200": _json(_ref("LibraryCounts"), "The counts")},
                 ),
             },
             "/api/images/{image_id}/retry": {
@@ -355,6 +409,23 @@ def describe(server_url: str = "/") -> dict[str, Any]:
                     "type": "object",
                     "required": ["groups"],
                     "properties": {"groups": {"type": "array", "items": IMAGES}},
+                },
+                "BulkDeleted": {
+                    "type": "object",
+                    "required": ["deleted", "refused", "missing"],
+                    "properties": {"deleted": IMAGES, "refused": REFUSED, "missing": MISSING},
+                },
+                "BulkQueued": {
+                    "type": "object",
+                    "required": ["images", "refused", "missing"],
+                    "properties": {"images": IMAGES, "refused": REFUSED, "missing": MISSING},
+                },
+                "LibraryCounts": {
+                    "type": "object",
+                    "required": ["photos", *(s.value for s in Status)],
+                    "properties": {
+                        name: {"type": "integer"} for name in ["photos", *(s.value for s in Status)]
+                    },
                 },
                 "UploadForms": {
                     "type": "object",

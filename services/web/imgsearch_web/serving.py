@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable
+    from collections.abc import Callable, Iterable, Iterator
 
     from imgsearch.config import Settings
 
@@ -102,6 +104,22 @@ def create_server(app, host: str, port: int):
     )
     server.channel_class = Channel
     return server
+
+
+@contextmanager
+def in_background(app: Callable[..., Iterable[bytes]]) -> Iterator[str]:
+    """The app over real HTTP on a free loopback port, in a thread (browser tests, screenshots);
+    yields its base URL."""
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
 
 
 class AccessLog:

@@ -1,15 +1,22 @@
-"""Template filters: search-term highlighting (escaped first), sizes and dates for people."""
+"""Template helpers: search-term highlighting (escaped first), sizes and dates for people, a photo's
+shape and words for its alt text and status, the gallery's months."""
 
 from __future__ import annotations
 
+import math
 import re
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from markupsafe import Markup, escape
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from flask import Flask
+
+    from imgsearch.models import ImageRecord
 
 # Words too common to be worth marking in a snippet.
 STOPWORDS = frozenset(
@@ -103,8 +110,75 @@ def thumbnail_src(image) -> str:
     return url or url_for("images.thumbnail", image_id=image.id)
 
 
+# The justified grid sizes each photo by its aspect ratio with a class (inline styles are refused by
+# the Content-Security-Policy): 33 steps of 2^(1/8) from 1:4 to 4:1, within 4.5% of any ratio
+# (object-fit: cover trims the rest). style.css defines .ar0 to .ar32; app.js sets the exact ratio.
+ASPECT_STEPS_PER_DOUBLING = 8
+ASPECT_STEPS = 16  # either side of square
+
+
+def aspect_class(image: ImageRecord) -> str:
+    """The grid class for a photo's shape: ar16 is square, ar0 is 1:4 (tall), ar32 is 4:1 (wide)."""
+    if not image.width or not image.height:
+        return f"ar{ASPECT_STEPS}"
+    step = round(ASPECT_STEPS_PER_DOUBLING * math.log2(image.width / image.height))
+    return f"ar{min(max(step, -ASPECT_STEPS), ASPECT_STEPS) + ASPECT_STEPS}"
+
+
+ALT_TEXT_CHARS = 160
+
+
+def alt_text(image: ImageRecord) -> str:
+    """What a photo shows, for people who cannot see it: its description's first sentence, else its name."""
+    first = next((line.strip() for line in (image.description or "").splitlines() if line.strip()), "")
+    if not first:
+        return image.filename
+    if len(first) > ALT_TEXT_CHARS:
+        first = first[: ALT_TEXT_CHARS - 1].rsplit(" ", 1)[0] + "…"
+    return first[:1].upper() + first[1:]
+
+
+STATUS_WORDS = {
+    "pending": "waiting to be described",
+    "processing": "being described…",
+    "indexed": "ready to search",
+    "failed": "failed",
+}
+
+
+def status_words(status) -> str:
+    """A status as the pages say it."""
+    value = getattr(status, "value", status)
+    return STATUS_WORDS.get(value, value)
+
+
+@dataclass
+class Month:
+    """The gallery's photos taken (or, failing that, added) in one month."""
+
+    key: str  # "2024-03"
+    label: str  # "March 2024"
+    images: list[ImageRecord] = field(default_factory=list)
+
+
+def by_month(images: Iterable[ImageRecord]) -> list[Month]:
+    """Photos (already newest first) in runs of one month each, by date taken, else date added."""
+    months: list[Month] = []
+    for image in images:
+        when = image.taken_at or image.created_at
+        key = f"{when:%Y-%m}" if when else "undated"
+        if not months or months[-1].key != key:
+            months.append(Month(key, f"{when:%B %Y}" if when else "No date"))
+        months[-1].images.append(image)
+    return months
+
+
 def register(app: Flask) -> None:
     app.add_template_global(thumbnail_src, "thumbnail_src")
+    app.add_template_global(by_month, "by_month")
+    app.add_template_filter(aspect_class, "aspect_class")
+    app.add_template_filter(alt_text, "alt_text")
+    app.add_template_filter(status_words, "status_words")
     app.add_template_filter(highlight, "highlight")
     app.add_template_filter(filesize, "filesize")
     app.add_template_filter(when, "when")

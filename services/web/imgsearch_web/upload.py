@@ -31,10 +31,11 @@ def submit():
         return redirect(url_for("upload.form"))
     accepted = [o for o in outcomes if o.accepted]
     new = sum(o.created for o in accepted)
-    if accepted:
-        again = len(accepted) - new
-        note = f" ({again} already in the library)" if again else ""
-        flash(f"{len(accepted)} photo{'s' if len(accepted) != 1 else ''} added{note}.", "success")
+    again = len(accepted) - new
+    if new:
+        flash(f"{new} photo{'s' if new != 1 else ''} added.", "success")
+    if again:
+        flash(f"{again} {'was' if again == 1 else 'were'} already in your library.", "success")
     rejected = [o for o in outcomes if not o.accepted]
     for outcome in rejected[:MAX_FLASHED_ERRORS]:
         flash(f"{outcome.filename}: {outcome.error}", "error")

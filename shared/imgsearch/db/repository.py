@@ -186,8 +186,12 @@ class SqlImageRepository(SearchQueries):
                 session.execute(delete(FacetRow).where(FacetRow.image_id == image_id))
             return result.rowcount > 0
 
-    def list(self, offset: int = 0, limit: int = 50, status: Status | None = None) -> list[ImageRecord]:
-        query = select(ImageRow).where(*self._mine()).order_by(ImageRow.created_at.desc(), ImageRow.id.desc())
+    def list(
+        self, offset: int = 0, limit: int = 50, status: Status | None = None, by_date_taken: bool = False
+    ) -> list[ImageRecord]:
+        """Newest first: by when added, or (by_date_taken) by when taken, falling back to when added."""
+        newest = shown_at().desc() if by_date_taken else ImageRow.created_at.desc()
+        query = select(ImageRow).where(*self._mine()).order_by(newest, ImageRow.id.desc())
         if status is not None:
             query = query.where(ImageRow.status == status.value)
         with self._session() as session:
@@ -199,6 +203,19 @@ class SqlImageRepository(SearchQueries):
             query = query.where(ImageRow.status == status.value)
         with self._session() as session:
             return int(session.scalar(query) or 0)
+
+    def neighbours(self, record: ImageRecord) -> tuple[str | None, str | None]:
+        """The ids of the photos just newer and just older than this one in the gallery's order."""
+        when, key = shown_at(), record.taken_at or record.created_at
+        if key is None:
+            return None, None
+        newer = or_(when > key, (when == key) & (ImageRow.id > record.id))
+        older = or_(when < key, (when == key) & (ImageRow.id < record.id))
+        first = select(ImageRow.id).where(*self._mine()).limit(1)
+        with self._session() as session:
+            first_newer = first.where(newer).order_by(when.asc(), ImageRow.id.asc())
+            first_older = first.where(older).order_by(when.desc(), ImageRow.id.desc())
+            return session.scalar(first_newer), session.scalar(first_older)
 
     def count_outdated(self, describer: str) -> int:
         """Indexed images that another describer (or an earlier version of this one) described."""
@@ -284,6 +301,11 @@ class SqlImageRepository(SearchQueries):
         with self._session() as session:
             row = session.scalars(select(ImageRow).where(condition, *self._mine())).first()
             return _records(session, [row])[0] if row else None
+
+
+def shown_at():
+    """When a photo was taken, or else when it was added: what the gallery sorts and groups by."""
+    return func.coalesce(ImageRow.taken_at, ImageRow.created_at)
 
 
 def _now() -> datetime:

@@ -122,10 +122,10 @@ class SearchQueries:
         self, filters: SearchFilters, offset: int = 0, limit: int = 50, newest_first: bool = True
     ) -> tuple[list[ImageRecord], int]:
         """Searchable images that pass the filters, by date taken (then added), and how many there are."""
-        from imgsearch.db.repository import _records
+        from imgsearch.db.repository import _records, shown_at
 
         scope = self._scope(filters, None)
-        when = func.coalesce(ImageRow.taken_at, ImageRow.created_at)
+        when = shown_at()
         order = (when.desc(), ImageRow.id.desc()) if newest_first else (when.asc(), ImageRow.id.asc())
         with self._session() as session:
             total = int(session.scalar(select(func.count()).select_from(ImageRow).where(*scope)) or 0)
@@ -133,6 +133,19 @@ class SearchQueries:
                 session.scalars(select(ImageRow).where(*scope).order_by(*order).offset(offset).limit(limit))
             )
             return _records(session, rows), total
+
+    def common_labels(self, limit: int = 8) -> list[str]:
+        """The labels most searchable photos carry, most first (what a search could ask for)."""
+        query = (
+            select(FacetRow.value)
+            .join(ImageRow, ImageRow.id == FacetRow.image_id)
+            .where(FacetRow.kind == "label", _searchable(), *self._mine())
+            .group_by(FacetRow.value)
+            .order_by(func.count().desc(), FacetRow.value)
+            .limit(limit)
+        )
+        with self._session() as session:
+            return list(session.scalars(query))
 
     # ------------------------------------------------------------------ near-duplicates
 
