@@ -19,7 +19,9 @@ PACKAGE_PYTHON = $(if $(wildcard $(BIN)/python),$(BIN)/python,$(PYTHON))
 PACKAGE_ARGS = --runtime $(LAMBDA_RUNTIME) --arch $(LAMBDA_ARCH) --boto3 $(LAMBDA_BOTO3)
 TF_INIT_ARGS = -input=false $(if $(TF_PLUGIN_DIR),-plugin-dir=$(abspath $(TF_PLUGIN_DIR)))
 
-export LAMBDA_RUNTIME LAMBDA_ARCH TERRAFORM TF_PLUGIN_DIR AWS_ENDPOINT_URL
+DEPLOY_PYTHON = $(PACKAGE_PYTHON)
+
+export LAMBDA_RUNTIME LAMBDA_ARCH TERRAFORM TF_PLUGIN_DIR AWS_ENDPOINT_URL DEPLOY_PYTHON
 
 .PHONY: package-ingest package-web package deploy destroy tf-fmt tf-validate checkov
 

@@ -105,7 +105,7 @@ class Library:
         url = self.settings.sqlalchemy_url
         if self.settings.ssm_database_url_param and not self.settings.database_url:
             url = self.aws.secret(self.settings.ssm_database_url_param)
-        engine = create_engine(url)
+        engine = create_engine(url, self.settings.db_timeout_s)
         upgrade(engine)
         return engine
 

@@ -50,7 +50,7 @@ def test_connect_creates_a_serverless_cosine_index_with_the_embedders_dimension(
 
 
 def test_the_web_function_does_not_create_the_index(pinecone_standin):
-    settings = pinecone_settings(pinecone_standin, pinecone_create_index="false")
+    settings = pinecone_settings(pinecone_standin, create_index="false")
     with pytest.raises(BackendError, match="created when the first photo is ingested"):
         PineconeIndex.connect(settings, "key", 1024)
     assert not [r for r in pinecone_standin.requests("/indexes") if r.method == "POST"]

@@ -78,7 +78,7 @@ class PineconeIndex:
                     dimension,
                     cloud=settings.pinecone_cloud,
                     region=settings.pinecone_region,
-                    create=settings.pinecone_create_index,
+                    create=settings.create_index,
                 )
                 host = host or described
             index = client.index(host=host)
