@@ -91,7 +91,7 @@ PRUNE_PATHS = (
 PRUNE_DIST_INFO = {"RECORD", "INSTALLER", "REQUESTED", "direct_url.json"}
 
 # Of botocore's ~400 service models, the ones the functions call (--boto3 slim keeps only these).
-BOTO_SERVICES = ("s3", "ssm", "bedrock-runtime", "sts")
+BOTO_SERVICES = ("s3", "ssm", "bedrock-runtime", "sts", "s3vectors")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -186,6 +186,14 @@ class Library:
             if not api_key and self.settings.ssm_pinecone_api_key_param:
                 api_key = self.aws.secret(self.settings.ssm_pinecone_api_key_param)
             return PineconeIndex.connect(self.settings, api_key, self.embedder.dimension)
+        if self.settings.index == "s3vectors":
+            from imgsearch.index.s3vectors import S3VectorsIndex
+
+            s = self.settings
+            client, dimension = self.aws.s3vectors, self.embedder.dimension
+            return S3VectorsIndex.connect(
+                client, s.s3vectors_bucket, s.s3vectors_index, dimension, s.create_index
+            )
         from imgsearch.index.local import LocalVectorIndex
 
         dimension = self.embedder.dimension

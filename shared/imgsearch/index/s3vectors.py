@@ -1,0 +1,238 @@
+"""Description chunks in an Amazon S3 Vectors index, through boto3's s3vectors client.
+
+S3 Vectors has no minimum charge (storage, writes and queries are billed per use), so an idle
+library costs only its storage. Its limits shape this adapter: at most 500 vectors per PutVectors
+or DeleteVectors, 100 per GetVectors, 100 results per query, and 2 KB of filterable metadata per
+vector. Every vector carries {image_id, chunk, embedder} as filterable metadata; a search limited to
+some images is a metadata filter on image_id ($in), split into several queries when the images are
+many (see query).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Collection, Iterator, Sequence
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from imgsearch.config import ConfigError
+from imgsearch.errors import BackendError
+from imgsearch.models import VectorMatch, VectorRecord
+from imgsearch.pipeline.chunks import MAX_CHUNKS
+
+log = logging.getLogger(__name__)
+
+MAX_PUT_VECTORS = 500  # S3 Vectors: vectors per PutVectors
+MAX_DELETE_KEYS = 500  # ... per DeleteVectors
+MAX_GET_KEYS = 100  # ... per GetVectors
+MAX_TOP_K = 100  # ... results per QueryVectors
+MAX_LIST = 1000  # ... keys per ListVectors page
+FILTER_IDS = 250  # image ids in one $in filter (~9 KB of filter), so a query stays small
+MAX_FILTERED_IDS = 1000  # beyond this many images, query unfiltered and keep the matches (see query)
+METRIC = "cosine"
+
+
+class S3VectorsIndex:
+    """VectorIndex over one S3 Vectors index; the client comes from imgsearch.aws."""
+
+    def __init__(self, client: Any, bucket: str, index: str, dimension: int | None = None) -> None:
+        self.client = client
+        self.bucket = bucket
+        self.index = index
+        self.dimension = dimension
+
+    @classmethod
+    def connect(
+        cls, client: Any, bucket: str, index: str, dimension: int, create: bool = True
+    ) -> S3VectorsIndex:
+        """Open the index, creating its bucket and itself (cosine, float32) when missing and create.
+
+        Raises ConfigError when the index holds vectors of another dimension, and BackendError when
+        it is missing and may not be created here (the web function leaves that to ingest) or S3
+        Vectors cannot be reached.
+        """
+        opened = cls(client, bucket, index, dimension)
+        found = opened._describe()
+        if found is None:
+            if not create:
+                raise BackendError(
+                    f"S3 Vectors index {bucket}/{index} does not exist yet; "
+                    "it is created when the first photo is ingested"
+                )
+            opened._create()
+            found = opened._describe()
+        existing = (found or {}).get("dimension")
+        if existing is not None and int(existing) != dimension:
+            raise ConfigError(
+                f"S3 Vectors index {bucket}/{index} holds {existing}-dimensional vectors but the embedder "
+                f"makes {dimension}: set IMGSEARCH_S3VECTORS_INDEX to another index, or delete this one "
+                "and reindex"
+            )
+        return opened
+
+    # ------------------------------------------------------------------ writes
+
+    def upsert(self, records: Sequence[VectorRecord]) -> None:
+        """Write vectors, 500 per request (a vector with a known key is replaced)."""
+        vectors = [_to_vector(record) for record in records]
+        for start in range(0, len(vectors), MAX_PUT_VECTORS):
+            batch = vectors[start : start + MAX_PUT_VECTORS]
+            self._call("PutVectors", self.client.put_vectors, vectors=batch)
+
+    def delete(self, ids: Sequence[str]) -> None:
+        """Remove vectors by key; keys the index does not hold are ignored."""
+        keys = list(dict.fromkeys(ids))
+        for start in range(0, len(keys), MAX_DELETE_KEYS):
+            batch = keys[start : start + MAX_DELETE_KEYS]
+            self._call("DeleteVectors", self.client.delete_vectors, keys=batch)
+
+    # ------------------------------------------------------------------ reads
+
+    def query(
+        self, vector: Sequence[float], top_k: int, within: Collection[str] | None = None
+    ) -> list[VectorMatch]:
+        """The top_k nearest vectors, best first; within limits them to those images' vectors.
+
+        S3 Vectors returns at most 100 results per query, so an unlimited search sees the 100
+        nearest chunks. A limited one is split into queries of at most FILTER_IDS images each, and
+        fewer when top_k asks for more than 100 (top_k = images x MAX_CHUNKS, "every chunk of these
+        images", gets each group's every chunk); the answers are merged. Past MAX_FILTERED_IDS
+        images one unfiltered query is kept to the matching images instead (a broad filter still
+        finds its nearest chunks; a narrow one over a huge library may find fewer than top_k).
+        """
+        if top_k <= 0 or (within is not None and not within):
+            return []
+        values = [float(x) for x in vector]
+        if within is None:
+            return self._query(values, min(top_k, MAX_TOP_K), None)
+        allowed = sorted(set(within))
+        if len(allowed) > MAX_FILTERED_IDS:
+            wanted = set(allowed)
+            return [m for m in self._query(values, MAX_TOP_K, None) if m.image_id in wanted][:top_k]
+        per_query = FILTER_IDS
+        if top_k > MAX_TOP_K:
+            per_query = max(1, min(FILTER_IDS, len(allowed) * MAX_TOP_K // top_k, MAX_TOP_K // MAX_CHUNKS))
+        matches: list[VectorMatch] = []
+        for start in range(0, len(allowed), per_query):
+            group = allowed[start : start + per_query]
+            matches += self._query(values, min(top_k, MAX_TOP_K), image_filter(group))
+        matches.sort(key=lambda match: (-match.score, match.id))
+        return matches[:top_k]
+
+    def fetch(self, ids: Sequence[str]) -> dict[str, list[float]]:
+        """The stored vectors of these ids (unknown ids are left out)."""
+        keys = list(dict.fromkeys(ids))
+        out: dict[str, list[float]] = {}
+        for start in range(0, len(keys), MAX_GET_KEYS):
+            response = self._call(
+                "GetVectors",
+                self.client.get_vectors,
+                keys=keys[start : start + MAX_GET_KEYS],
+                returnData=True,
+            )
+            for vector in response.get("vectors", []):
+                out[vector["key"]] = [float(x) for x in vector["data"]["float32"]]
+        return out
+
+    def ids(self) -> Iterator[str]:
+        """Every vector key in the index, a page of 1,000 at a time (reconcile walks them)."""
+        token = None
+        while True:
+            options = {"nextToken": token} if token else {}
+            response = self._call("ListVectors", self.client.list_vectors, maxResults=MAX_LIST, **options)
+            for vector in response.get("vectors", []):
+                yield vector["key"]
+            token = response.get("nextToken")
+            if not token:
+                return
+
+    def count(self) -> int:
+        """How many vectors the index holds (S3 Vectors keeps no count: this lists every key)."""
+        return sum(1 for _ in self.ids())
+
+    # ------------------------------------------------------------------ plumbing
+
+    def _query(self, values: list[float], top_k: int, where: dict[str, Any] | None) -> list[VectorMatch]:
+        options: dict[str, Any] = {"filter": where} if where is not None else {}
+        response = self._call(
+            "QueryVectors",
+            self.client.query_vectors,
+            queryVector={"float32": values},
+            topK=top_k,
+            returnMetadata=True,
+            returnDistance=True,
+            **options,
+        )
+        return [_to_match(vector) for vector in response.get("vectors", [])]
+
+    def _describe(self) -> dict[str, Any] | None:
+        try:
+            return self._call("GetIndex", self.client.get_index)["index"]
+        except BackendError as exc:
+            if _code(exc.__cause__) == "NotFoundException":
+                return None
+            raise
+
+    def _create(self) -> None:
+        log.info(
+            "creating S3 Vectors index %s/%s (%d-d, %s)", self.bucket, self.index, self.dimension, METRIC
+        )
+        steps = (
+            ("CreateVectorBucket", self.client.create_vector_bucket, {}),
+            ("CreateIndex", self.client.create_index, {"indexName": self.index, **self._index_spec()}),
+        )
+        for what, call, options in steps:
+            try:
+                call(vectorBucketName=self.bucket, **options)
+            except (ClientError, BotoCoreError) as exc:
+                if _code(exc) != "ConflictException":  # another container created it a moment ago
+                    raise self._error(what, exc) from exc
+
+    def _index_spec(self) -> dict[str, Any]:
+        return {"dataType": "float32", "dimension": self.dimension, "distanceMetric": METRIC}
+
+    def _call(self, what: str, method: Any, **kwargs: Any) -> Any:
+        try:
+            return method(vectorBucketName=self.bucket, indexName=self.index, **kwargs)
+        except (ClientError, BotoCoreError) as exc:
+            raise self._error(what, exc) from exc
+
+    def _error(self, what: str, exc: Exception) -> BackendError:
+        detail = getattr(exc, "response", {}).get("Error", {}).get("Message") or str(exc)
+        code = _code(exc) or type(exc).__name__
+        return BackendError(f"S3 Vectors {what} on {self.bucket}/{self.index} failed: {code}: {detail}")
+
+
+def image_filter(image_ids: Sequence[str]) -> dict[str, Any]:
+    """The metadata filter matching these images' vectors (one place to add an owner condition)."""
+    return {"image_id": {"$in": list(image_ids)}}
+
+
+def vector_metadata(record: VectorRecord) -> dict[str, Any]:
+    """A vector's filterable metadata (a few dozen bytes of S3 Vectors' 2 KB)."""
+    return {"image_id": record.image_id, "chunk": record.chunk, "embedder": record.embedder}
+
+
+def _to_vector(record: VectorRecord) -> dict[str, Any]:
+    return {
+        "key": record.id,
+        "data": {"float32": [float(x) for x in record.values]},
+        "metadata": vector_metadata(record),
+    }
+
+
+def _to_match(vector: dict[str, Any]) -> VectorMatch:
+    metadata = vector.get("metadata") or {}
+    image_id, _, chunk = vector["key"].rpartition("#")
+    return VectorMatch(
+        id=vector["key"],
+        image_id=str(metadata.get("image_id") or image_id),
+        chunk=int(metadata.get("chunk", chunk or 0)),
+        score=1.0 - float(vector.get("distance", 1.0)),  # cosine distance is 1 - cosine similarity
+    )
+
+
+def _code(exc: BaseException | None) -> str | None:
+    response = getattr(exc, "response", None)
+    return response.get("Error", {}).get("Code") if isinstance(response, dict) else None
