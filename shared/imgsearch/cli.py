@@ -1,5 +1,6 @@
-"""The imgsearch command line: ingest, search, list, show, delete, retry, redescribe, reindex, serve;
-accounts (user) and API tokens (token). Library commands work on one account's photos (--user)."""
+"""The imgsearch command line: ingest, search, list, show, delete, retry, redescribe, reindex, redrive,
+reconcile, serve; accounts (user) and API tokens (token). Library commands work on one account's photos
+(--user)."""
 
 from __future__ import annotations
 
@@ -147,6 +148,29 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--quiet", "-q", action="store_true")
     p.set_defaults(run=cmd_reindex)
+
+    p = sub.add_parser(
+        "redrive",
+        help="replay the uploads the ingest function gave up on (its dead-letter queue, on AWS)",
+        description="Uploads are announced to the ingest function again; removals are applied here. "
+        "A message leaves the queue once replayed; one that cannot be replayed stays, with the reason.",
+    )
+    p.add_argument(
+        "--queue",
+        help="the queue's URL (default IMGSEARCH_INGEST_DLQ_URL; "
+        "`terraform -chdir=terraform output -raw ingest_dlq_url`)",
+    )
+    p.add_argument("--dry-run", action="store_true", help="list what would be replayed, change nothing")
+    p.set_defaults(run=cmd_redrive)
+
+    p = sub.add_parser(
+        "reconcile",
+        help="find originals with no row, rows with no original, indexed photos missing vectors and "
+        "vectors of no photo; --fix repairs them",
+    )
+    p.add_argument("--fix", action="store_true", help="repair what does not square (report only without it)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=cmd_reconcile)
 
     p = sub.add_parser("serve", help="serve the web UI and the JSON API")
     p.add_argument("--host")
@@ -453,6 +477,68 @@ def cmd_reindex(args: argparse.Namespace, settings: Settings) -> int:
     bar.close()
     print(f"{done} images reindexed with {library.embedder.name}")
     return 0
+
+
+def cmd_redrive(args: argparse.Namespace, settings: Settings) -> int:
+    queue = args.queue or settings.ingest_dlq_url
+    if settings.storage != "s3":
+        print(
+            "nothing to redrive: the local back ends have no dead-letter queue. A photo that failed is "
+            "kept as a failed row (`imgsearch retry`), and `imgsearch reconcile` finds files with no row."
+        )
+        return 0
+    if not queue:
+        print(
+            "imgsearch: name the ingest function's dead-letter queue with --queue or "
+            "IMGSEARCH_INGEST_DLQ_URL (terraform -chdir=terraform output -raw ingest_dlq_url)",
+            file=sys.stderr,
+        )
+        return 2
+    from imgsearch.deadletters import SqsDeadLetters
+
+    library = _library(settings)
+    letters = SqsDeadLetters(library.aws.sqs, queue)
+    report = library.ingest.redrive(letters, settings.s3_bucket, dry_run=args.dry_run)
+    for item in report.replayed:
+        why = f"  (it had failed: {_one_line(item.error, 80)})" if item.error else ""
+        print(f"{item.action:<8} {item.key}: {item.outcome}{why}")
+    for message_id, reason in report.kept:
+        print(f"kept in the queue: message {message_id}: {reason}", file=sys.stderr)
+    if args.dry_run:
+        print(f"{len(report.replayed)} events would be replayed (dry run: nothing changed)")
+        return 0
+    print(f"{report.removed} messages replayed and removed, {len(report.kept)} kept")
+    return 1 if report.kept else 0
+
+
+def cmd_reconcile(args: argparse.Namespace, settings: Settings) -> int:
+    library = _library(settings)
+    found = library.ingest.reconcile(fix=args.fix)
+    groups = [
+        ("originals with no row", found.orphan_originals, "ingested (announced again on S3)"),
+        ("rows with no original", [f"{r.id} ({r.filename})" for r in found.missing_originals], "deleted"),
+        (
+            "indexed photos missing vectors",
+            [f"{r.id} ({r.filename})" for r in found.unindexed],
+            "re-embedded",
+        ),
+        ("vectors of no photo", found.orphan_vectors, "deleted"),
+    ]
+    if args.json:
+        print(json.dumps({name: items for name, items, _ in groups} | {"fixed": found.fixed}, indent=2))
+    else:
+        for name, items, repair in groups:
+            done = f": {repair}" if found.fixed and items else ""
+            print(f"{len(items):>6}  {name}{done}")
+            for item in items[:20]:
+                print(f"          {item}")
+            if len(items) > 20:
+                print(f"          ... and {len(items) - 20} more")
+        if found.clean:
+            print("storage, rows and vectors agree")
+        elif not found.fixed:
+            print("run `imgsearch reconcile --fix` to repair these")
+    return 1 if not found.clean and not found.fixed else 0
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:

@@ -74,6 +74,10 @@ def bucket_keys(s3) -> set[str]:
 def test_an_upload_is_indexed_under_its_own_key(s3, lambda_library, load_event):
     data = photo(colour=(240, 120, 20), caption="Sunset over the harbour at Honfleur")
     upload(s3, POSTED_KEY, data, filename="caf%C3%A9 au lait.jpg")
+    downloads = []
+    lambda_library.storage.client.meta.events.register(
+        "before-call.s3.GetObject", lambda **_: downloads.append(1)
+    )
 
     result = handler(delivered(load_event("s3_object_created_post"), s3), None)
 
@@ -82,6 +86,7 @@ def test_an_upload_is_indexed_under_its_own_key(s3, lambda_library, load_event):
         "records": [{"key": POSTED_KEY, "action": "created", "outcome": "new", "image_id": image.id}]
     }
     assert image.status == Status.INDEXED, image.error
+    assert len(downloads) == 1  # read once, then thumbnailed and described from those bytes
     assert image.filename == "café au lait.jpg"
     assert (image.content_type, image.width, image.height) == ("image/jpeg", 640, 480)
     assert image.source_etag == s3.head_object(Bucket=BUCKET, Key=POSTED_KEY)["ETag"].strip('"')
@@ -162,6 +167,13 @@ def test_an_invalid_upload_is_a_failed_row_and_is_not_retried(s3, lambda_library
     assert (image.status, image.error) == (Status.FAILED, error)
     assert lambda_library.repository.count() == 1
     assert image.vector_count == 0 and image.thumbnail_key is None
+    # The file is deleted (never served), the row stays to tell the uploader why, also once S3
+    # reports the deletion.
+    assert bucket_keys(s3) == set()
+    removed = load_event("s3_object_removed_delete")
+    removed["Records"][0]["s3"]["object"]["key"] = "originals/notes+2024.jpg"
+    assert handler(removed, None)["records"][0]["outcome"] == "refused upload"
+    assert lambda_library.repository.by_key("originals/notes 2024.jpg").error == error
 
 
 def test_an_oversize_upload_is_refused_without_reading_it_all(
@@ -180,7 +192,7 @@ def test_an_oversize_upload_is_refused_without_reading_it_all(
         "the file is 5.5 MB, over the 1.0 MB limit for one photo",
     )
     assert image.size_bytes == len(data)
-    assert "originals/notes 2024.jpg" in bucket_keys(s3)
+    assert bucket_keys(s3) == set()  # refused, so deleted: the bucket serves nothing that is not a photo
 
 
 def test_a_backend_failure_is_recorded_then_raised_so_lambda_retries(

@@ -142,6 +142,15 @@ class PineconeIndex:
                 out[vector_id] = [float(x) for x in vector.values]
         return out
 
+    def ids(self) -> Iterator[str]:
+        """Every vector id in the namespace, a page at a time."""
+        pages = self._call("list", self.index.list, namespace=self.namespace)
+        try:
+            for page in pages:
+                yield from (item.id for item in page.vectors or [])
+        except PineconeError as exc:
+            raise BackendError(f"Pinecone list failed: {type(exc).__name__}: {exc}") from exc
+
     def count(self) -> int:
         stats = self._call("describe_index_stats", self.index.describe_index_stats)
         summary = stats.namespaces.get(self.namespace or "__default__")
