@@ -238,3 +238,18 @@ def test_a_refused_upload_is_deleted_and_never_served(cloud, cloud_app, aws):
     assert response.status_code == 404
     assert "was not a photo we take, so it was deleted" in response.get_data(as_text=True)
     assert "Contents" not in aws.list_objects_v2(Bucket=BUCKET)
+
+
+def test_a_long_non_ascii_name_still_fits_s3_metadata(cloud, aws, cat_jpeg):
+    name = "🐈 кот " * 40 + ".jpg"  # 255 characters once cut, ~2.9 KB percent-encoded
+    upload = cloud.post(
+        "/api/uploads", json={"files": [{"filename": name, "size": len(cat_jpeg), "type": "image/jpeg"}]}
+    ).json["uploads"][0]
+
+    value = upload["fields"]["x-amz-meta-filename"]
+    assert len(value.encode()) <= 1024  # S3 allows 2 KB of user metadata in all
+    assert unquote(value).endswith(".jpg") and name[-255:].startswith(unquote(value)[:-4])
+    sent = requests.post(
+        upload["url"], data=upload["fields"], files={"file": ("x.jpg", cat_jpeg, "image/jpeg")}, timeout=10
+    )
+    assert int(sent.status_code) == 201
