@@ -172,6 +172,16 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=cmd_reconcile)
 
+    p = sub.add_parser(
+        "cost",
+        help="what describing photos has cost so far, from the tokens recorded on each photo",
+        description="List prices (imgsearch/costs.py, with their sources and date) times the tokens "
+        "each photo's description used. --estimate prints what 1,000 photos cost with each model.",
+    )
+    p.add_argument("--estimate", action="store_true", help="the cost of 1,000 typical photos per model")
+    p.add_argument("--index", choices=["s3vectors", "pinecone"], default="s3vectors", help="with --estimate")
+    p.set_defaults(run=cmd_cost)
+
     p = sub.add_parser("serve", help="serve the web UI and the JSON API")
     p.add_argument("--host")
     p.add_argument("--port", type=int)
@@ -539,6 +549,38 @@ def cmd_reconcile(args: argparse.Namespace, settings: Settings) -> int:
         elif not found.fixed:
             print("run `imgsearch reconcile --fix` to repair these")
     return 1 if not found.clean and not found.fixed else 0
+
+
+def cmd_cost(args: argparse.Namespace, settings: Settings) -> int:
+    from imgsearch import costs
+
+    if args.estimate:
+        for model in costs.VISION_MODELS:
+            items = costs.estimate_per_thousand(model, args.index)
+            print(f"{model.name} ({model.profile_id}), per 1,000 photos:")
+            for item, dollars in items:
+                print(f"    ${dollars:>7.3f}  {item}")
+            print(f"    ${sum(d for _, d in items):>7.3f}  total")
+        print(f"(list prices as of {costs.PRICES_AS_OF}; assumptions in imgsearch/costs.py)")
+        return 0
+    usage = costs.running_cost(_library(settings).repository.iter_all())
+    if not usage:
+        print("no photo was described by a model that reports tokens (the local describer costs nothing)")
+        return 0
+    print(f"{'photos':>7} {'input tokens':>13} {'output tokens':>14} {'cost':>10} {'per 1,000':>10}  model")
+    for entry in usage:
+        dollars = "no price" if entry.dollars is None else f"${entry.dollars:,.2f}"
+        each = "" if entry.per_thousand is None else f"${entry.per_thousand:,.2f}"
+        print(
+            f"{entry.photos:>7,} {entry.input_tokens:>13,} {entry.output_tokens:>14,} "
+            f"{dollars:>10} {each:>10}  {entry.model}"
+        )
+    known = [e.dollars for e in usage if e.dollars is not None]
+    print(
+        f"describing so far: ${sum(known):,.2f} at list prices as of {costs.PRICES_AS_OF} "
+        "(imgsearch/costs.py)"
+    )
+    return 0
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:

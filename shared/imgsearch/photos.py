@@ -105,14 +105,19 @@ def make_thumbnail(data: bytes, max_px: int) -> bytes:
     return out.getvalue()
 
 
-def downscale(data: bytes, long_edge: int) -> tuple[bytes, str]:
-    """The photo with its long edge at most long_edge pixels, in its own format where we can keep it."""
+def downscale(data: bytes, long_edge: int, max_pixels: int | None = None) -> tuple[bytes, str]:
+    """The photo with its long edge at most long_edge pixels (and at most max_pixels in all), in its
+    own format where we can keep it."""
     with Image.open(io.BytesIO(data)) as probe:
         fmt = (probe.format or "JPEG").upper()
-        size = probe.size
-    if max(size) <= long_edge and fmt in MEDIA_TYPES:
+        width, height = probe.size
+    small = max_pixels is None or width * height <= max_pixels
+    if max(width, height) <= long_edge and small and fmt in MEDIA_TYPES:
         return data, MEDIA_TYPES[fmt]
-    image = open_upright(data, long_edge)
+    scale = min(1.0, long_edge / max(width, height))
+    if max_pixels is not None:
+        scale = min(scale, math.sqrt(max_pixels / (width * height)))
+    image = open_upright(data, max(1, int(max(width, height) * scale)))
     out = io.BytesIO()
     if fmt == "PNG":
         image.save(out, "PNG", optimize=True)

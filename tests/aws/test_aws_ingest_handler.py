@@ -16,6 +16,7 @@ from moto import mock_aws
 import imgsearch_ingest.handler as ingest_lambda
 from imgsearch.aws import AwsClients
 from imgsearch.config import load_settings
+from imgsearch.costs import running_cost
 from imgsearch.describers.bedrock import BedrockDescriber
 from imgsearch.library import Library
 from imgsearch.models import Status
@@ -342,6 +343,16 @@ def test_cloud_configuration_end_to_end(s3, tmp_path, pinecone_standin, load_eve
     stored = pinecone_standin.vectors("photos")
     assert len(stored) == sum(i.vector_count for i in images)
     assert {meta["embedder"] for _, meta in stored.values()} == {f"bedrock:{EMBED_MODEL}"}
+
+    # Each photo keeps the tokens its description used: `imgsearch cost` adds them up at list prices.
+    (usage,) = running_cost(library.repository.iter_all())
+    assert (usage.model, usage.photos, usage.input_tokens, usage.output_tokens) == (
+        DESCRIBER_MODEL,
+        3,
+        3600,
+        240,
+    )
+    assert usage.dollars == pytest.approx((3600 * 3.30 + 240 * 16.50) / 1e6)  # Sonnet 4.5, us. profile
 
     results = library.search.search("sign Col du Midi")
     assert results[0].image.id == images[2].id
