@@ -25,30 +25,42 @@ import time
 import urllib.request
 import zipfile
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-RUNS = max(10, int(os.environ.get("BENCH_COLD_RUNS", "10")))
+RUNS = max(10, int(os.environ.get("BENCH_COLD_RUNS", "15")))
 WEB_TARGET = 1.3  # web handler + first page, times the floor
 WEB_ZIP_TARGET_MB = 15.0
 Row = Callable[..., None]
 
-WEB_BOOT = """
-import json, resource, sys
+# Peak memory of this process image: VmHWM starts afresh at exec, unlike ru_maxrss (which would
+# count the benchmark's own memory, inherited through fork).
+PEAK = (
+    "def peak():\n    return next(l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM'))\n"
+)
+WEB_BOOT = (
+    PEAK
+    + """
+import json, sys
 from imgsearch_web.lambda_handler import handler
 answer = handler(json.load(open(sys.argv[1])), None)
 assert answer["statusCode"] == 200, answer
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+print(peak())
 """
-INGEST_BOOT = """
-import json, resource, sys
+)
+INGEST_BOOT = (
+    PEAK
+    + """
+import json, sys
 from imgsearch_ingest.handler import handler
 answer = handler(json.load(open(sys.argv[1])), None)
 assert answer["records"][0]["outcome"] == "invalid", answer
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+print(peak())
 """
-FLOOR = "import boto3, flask, resource; print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+)
+FLOOR = PEAK + "import boto3, flask\nprint(peak())"
 
 
 def run(row: Row) -> None:
@@ -103,11 +115,14 @@ def cold_starts(tmp: Path, python: str, row: Row) -> None:
     with MotoServer() as s3_url:
         web_env, web_event = prepare_web(tmp, s3_url)
         ingest_env, ingest_event, reupload = prepare_ingest(tmp, s3_url)
-        floor = timed(python, packages["web"], ["-c", FLOOR], web_env)
-        web = timed(python, packages["web"], ["-c", WEB_BOOT, str(web_event)], web_env)
-        web_sources = timed(python, sources_only, ["-c", WEB_BOOT, str(web_event)], web_env)
-        ingest = timed(
-            python, packages["ingest"], ["-c", INGEST_BOOT, str(ingest_event)], ingest_env, reupload
+        floor, web, web_sources, ingest = timed(
+            python,
+            [
+                Start(packages["web"], ["-c", FLOOR], web_env),
+                Start(packages["web"], ["-c", WEB_BOOT, str(web_event)], web_env),
+                Start(sources_only, ["-c", WEB_BOOT, str(web_event)], web_env),
+                Start(packages["ingest"], ["-c", INGEST_BOOT, str(ingest_event)], ingest_env, reupload),
+            ],
         )
     row(
         f"cold start floor: python3.12 -c 'import boto3, flask' (zip's own, {RUNS} runs)", f"{floor[0]:.2f} s"
@@ -136,26 +151,45 @@ def cold_starts(tmp: Path, python: str, row: Row) -> None:
     )
 
 
-def timed(
-    python: str, package: Path, args: list[str], env: dict[str, str], before: Callable[[], None] | None = None
-) -> tuple[float, float]:
-    """Median wall time (s) and peak RSS (MB) of RUNS fresh processes with only package importable."""
-    seconds, peaks = [], []
-    run_env = {**env, "PYTHONPATH": str(package), "PYTHONDONTWRITEBYTECODE": "1"}
+@dataclass(frozen=True)
+class Start:
+    """One cold start to time: a package, the interpreter's arguments, the environment, a set-up."""
+
+    package: Path
+    args: list[str]
+    env: dict[str, str]
+    before: Callable[[], None] | None = None
+
+
+def timed(python: str, starts: list[Start]) -> list[tuple[float, float]]:
+    """Median wall time (s) and peak RSS (MB) of each start over RUNS fresh processes.
+
+    The starts take turns, run by run, so the machine's drift (it is shared) falls on all alike. Only
+    the package is importable (-S), and no bytecode is written (-B).
+    """
+    seconds: list[list[float]] = [[] for _ in starts]
+    peaks: list[list[float]] = [[] for _ in starts]
     for attempt in range(RUNS + 1):
-        if before:
-            before()
-        start = time.perf_counter()
-        done = subprocess.run(
-            [python, "-S", "-B", *args], env=run_env, cwd=package, capture_output=True, text=True, check=False
-        )
-        elapsed = time.perf_counter() - start
-        if done.returncode != 0:
-            raise RuntimeError(f"cold start failed: {done.stderr[-2000:]}")
-        if attempt:  # the first run warms the page cache and the database, like an earlier deploy did
-            seconds.append(elapsed)
-            peaks.append(int(done.stdout.strip().splitlines()[-1]) / 1024)
-    return statistics.median(seconds), statistics.median(peaks)
+        for n, start in enumerate(starts):
+            if start.before:
+                start.before()
+            env = {**start.env, "PYTHONPATH": str(start.package), "PYTHONDONTWRITEBYTECODE": "1"}
+            began = time.perf_counter()
+            done = subprocess.run(
+                [python, "-S", "-B", *start.args],
+                env=env,
+                cwd=start.package,
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            elapsed = time.perf_counter() - began
+            if done.returncode != 0:
+                raise RuntimeError(f"cold start failed: {done.stderr[-2000:]}")
+            if attempt:  # the first round warms the page cache and the database, as an earlier deploy did
+                seconds[n].append(elapsed)
+                peaks[n].append(int(done.stdout.strip().splitlines()[-1]) / 1024)
+    return [(statistics.median(s), statistics.median(p)) for s, p in zip(seconds, peaks, strict=True)]
 
 
 def base_env(tmp: Path, s3_url: str) -> dict[str, str]:
