@@ -36,6 +36,10 @@ METRIC = "cosine"
 class S3VectorsIndex:
     """VectorIndex over one S3 Vectors index; the client comes from imgsearch.aws."""
 
+    # The search asks each query for at most this many results. Searching whole descriptions first
+    # (searches_heads) is left off: its second step would cost many small queries here.
+    max_top_k = MAX_TOP_K
+
     def __init__(self, client: Any, bucket: str, index: str, dimension: int | None = None) -> None:
         self.client = client
         self.bucket = bucket
