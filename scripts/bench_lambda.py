@@ -74,10 +74,11 @@ def run(row: Row) -> None:
         sizes = build_zips(tmp, python)
         for service in ("web", "ingest"):
             zipped, unzipped = sizes[("arm64", service)]
-            note = f"({unzipped:.0f} MB unzipped; Lambda's limits 50 / 250 MB)"
+            note = f"{unzipped:.0f} MB unzipped; Lambda's limits 50 / 250 MB"
             if service == "web":
                 verdict = "met" if zipped <= WEB_ZIP_TARGET_MB else "MISSED"
                 note += f"; target <= {WEB_ZIP_TARGET_MB:.0f} MB: {verdict}"
+            note = f"({note})"
             row(f"Lambda zip, {service} (arm64, bytecode)", f"{zipped:.1f} MB", note)
         if python is None:
             row("Lambda cold starts", "skipped", "(no Python 3.12 here: set LAMBDA_PYTHON)")
