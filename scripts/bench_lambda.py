@@ -1,5 +1,5 @@
-"""The cloud half of `make bench`: Lambda cold starts from the built zips, zip sizes, local ingest per
-stage, reindex throughput; and docs/benchmarks.md, the one table of everything bench.py measured.
+"""The cloud half of `make bench`: Lambda cold starts from the built zips, zip sizes, reindex
+throughput; and docs/benchmarks.md, the one table of everything bench.py measured.
 
 Cold starts run each function's handler from its unzipped package in a fresh Python 3.12 process
 (the runtime's version), with only the package on sys.path (-S), no bytecode written (-B; /var/task
@@ -84,7 +84,7 @@ def run(row: Row) -> None:
             row("Lambda cold starts", "skipped", "(no Python 3.12 here: set LAMBDA_PYTHON)")
         else:
             cold_starts(tmp, python, row)
-    bench_ingest_stages(row)
+    bench_reindex(row)
 
 
 def build_zips(tmp: Path, python: str | None) -> dict[tuple[str, str], tuple[float, float]]:
@@ -310,69 +310,25 @@ class MotoServer:
         self.process.wait(timeout=10)
 
 
-# ---------------------------------------------------------------------------- local ingest
+# ---------------------------------------------------------------------------- reindex
 
 
-def bench_ingest_stages(row: Row, photos: int = 20) -> None:
-    """Where a local ingest spends its time (medians per photo), and reindex throughput."""
-    import imgsearch.metadata
-    import imgsearch.photos
+def bench_reindex(row: Row, photos: int = 20) -> None:
+    """How fast `imgsearch reindex` re-embeds a library (local MiniLM and index), photos per second."""
     from imgsearch.config import load_settings
     from imgsearch.library import Library
 
     sys.path.insert(0, str(ROOT / "tests"))
     from photos import photo
 
-    spent: dict[str, list[float]] = {}
-
-    def timing(stage: str, function: Callable) -> Callable:
-        def measured(*args, **kwargs):
-            start = time.perf_counter()
-            try:
-                return function(*args, **kwargs)
-            finally:
-                spent.setdefault(stage, []).append(time.perf_counter() - start)
-
-        return measured
-
     with tempfile.TemporaryDirectory() as tmp:
         settings = load_settings(environ={}, env_file=None, overrides={"data_dir": tmp, "ocr": "false"})
         library = Library(settings)
-        library.embedder.embed_query("warm up")
-        library.describer  # noqa: B018  (load the recognition models before timing)
-        originals = (imgsearch.photos.make_thumbnail, imgsearch.metadata.extract_facts)
-        imgsearch.photos.make_thumbnail = timing("thumbnail", imgsearch.photos.make_thumbnail)
-        imgsearch.metadata.extract_facts = timing(
-            "metadata (EXIF, XMP, IPTC)", imgsearch.metadata.extract_facts
-        )
-        library.describer.describe = timing(
-            "describe (local: recognition, faces, colours)", library.describer.describe
-        )
-        library.embedder.embed_documents = timing(
-            "embed the description chunks", library.embedder.embed_documents
-        )
-        library.index.upsert = timing("write vectors", library.index.upsert)
-        try:
-            for n in range(photos):
-                data = photo(size=(1600, 1200), caption=f"holiday photo {n}", seed=n + 1)
-                start = time.perf_counter()
-                added = library.ingest.add(data, f"p{n}.jpg")
-                spent.setdefault("add: validate, hash, store, record", []).append(time.perf_counter() - start)
-                library.ingest.process(added.image.id)
-                spent.setdefault("whole ingest", []).append(time.perf_counter() - start)
-        finally:
-            imgsearch.photos.make_thumbnail, imgsearch.metadata.extract_facts = originals
-        for stage, times in spent.items():
-            if stage != "whole ingest":
-                row(
-                    f"local ingest stage: {stage}", f"{statistics.median(times) * 1000:.1f} ms", "(per photo)"
-                )
-        whole = statistics.median(spent["whole ingest"])
-        row(
-            "local ingest: whole, 1600x1200 JPEG, OCR off",
-            f"{whole * 1000:.0f} ms",
-            f"({1 / whole:.1f} photos/s)",
-        )
+        for n in range(photos):
+            added = library.ingest.add(
+                photo(size=(1600, 1200), caption=f"holiday photo {n}", seed=n + 1), f"p{n}.jpg"
+            )
+            library.ingest.process(added.image.id)
         rates = []
         for _ in range(3):
             start = time.perf_counter()

@@ -163,7 +163,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--dry-run", action="store_true", help="list what would be replayed, change nothing")
     p.set_defaults(run=cmd_redrive)
 
-    p = sub.add_parser(
+    p = command(
         "reconcile",
         help="find originals with no row, rows with no original, indexed photos missing vectors and "
         "vectors of no photo; --fix repairs them",
@@ -172,7 +172,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=cmd_reconcile)
 
-    p = sub.add_parser(
+    p = command(
         "cost",
         help="what describing photos has cost so far, from the tokens recorded on each photo",
         description="List prices (imgsearch/costs.py, with their sources and date) times the tokens "
@@ -474,13 +474,18 @@ def cmd_redescribe(args: argparse.Namespace, settings: Settings) -> int:
     return 1 if counts["failed"] else 0
 
 
-def cmd_reindex(args: argparse.Namespace, settings: Settings) -> int:
+def _every_library(settings: Settings, args: argparse.Namespace) -> list:
+    """--user's library, or without it the local library and every account's."""
     library = _library(settings, args)
-    if library.owner == LOCAL_OWNER and not (args.user or settings.user):
-        owners = [LOCAL_OWNER, *(u.id for u in library.accounts.users() if u.id != LOCAL_OWNER)]
-        libraries = [library.for_owner(owner) for owner in owners]
-    else:
-        libraries = [library]
+    if library.owner != LOCAL_OWNER or args.user or settings.user:
+        return [library]
+    owners = [LOCAL_OWNER, *(u.id for u in library.accounts.users() if u.id != LOCAL_OWNER)]
+    return [library.for_owner(owner) for owner in owners]
+
+
+def cmd_reindex(args: argparse.Namespace, settings: Settings) -> int:
+    libraries = _every_library(settings, args)
+    library = libraries[0]
     total = sum(lib.repository.count() for lib in libraries)
     bar = _progress(total, "reindex", disabled=args.quiet)
     done = sum(lib.ingest.reindex(progress=bar.update) for lib in libraries)
@@ -508,7 +513,12 @@ def cmd_redrive(args: argparse.Namespace, settings: Settings) -> int:
 
     library = _library(settings)
     letters = SqsDeadLetters(library.aws.sqs, queue)
-    report = library.ingest.redrive(letters, settings.s3_bucket, dry_run=args.dry_run)
+
+    def owner_of(key: str):
+        owner = library.owner_of_key(key)
+        return None if owner is None else library.for_owner(owner).ingest
+
+    report = library.ingest.redrive(letters, settings.s3_bucket, owner_of, dry_run=args.dry_run)
     for item in report.replayed:
         why = f"  (it had failed: {_one_line(item.error, 80)})" if item.error else ""
         print(f"{item.action:<8} {item.key}: {item.outcome}{why}")
@@ -522,33 +532,48 @@ def cmd_redrive(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_reconcile(args: argparse.Namespace, settings: Settings) -> int:
-    library = _library(settings)
-    found = library.ingest.reconcile(fix=args.fix)
-    groups = [
-        ("originals with no row", found.orphan_originals, "ingested (announced again on S3)"),
-        ("rows with no original", [f"{r.id} ({r.filename})" for r in found.missing_originals], "deleted"),
-        (
-            "indexed photos missing vectors",
-            [f"{r.id} ({r.filename})" for r in found.unindexed],
-            "re-embedded",
-        ),
-        ("vectors of no photo", found.orphan_vectors, "deleted"),
-    ]
+    libraries = _every_library(settings, args)
+    root = libraries[0]
+    by_owner: dict[str, list[str]] = {}
+    strays: list[str] = []
+    for key in root.storage.keys(settings.s3_originals_prefix):
+        owner = root.owner_of_key(key)
+        (strays if owner is None else by_owner.setdefault(owner, [])).append(key)
+    report: dict[str, dict] = {}
+    unsettled = False
+    for library in libraries:
+        found = library.ingest.reconcile(fix=args.fix, stored=by_owner.get(library.owner, []))
+        unsettled |= not found.clean and not found.fixed
+        groups = {
+            "originals with no row": found.orphan_originals,
+            "rows with no original": [f"{r.id} ({r.filename})" for r in found.missing_originals],
+            "indexed photos missing vectors": [f"{r.id} ({r.filename})" for r in found.unindexed],
+            "vectors of no photo": found.orphan_vectors,
+        }
+        user = None if library.owner == LOCAL_OWNER else library.accounts.user_by_id(library.owner)
+        report[user.name if user else "local library"] = {**groups, "fixed": found.fixed}
     if args.json:
-        print(json.dumps({name: items for name, items, _ in groups} | {"fixed": found.fixed}, indent=2))
-    else:
-        for name, items, repair in groups:
-            done = f": {repair}" if found.fixed and items else ""
-            print(f"{len(items):>6}  {name}{done}")
+        print(json.dumps({"libraries": report, "in no account's folder": strays}, indent=2))
+        return 1 if unsettled else 0
+    repairs = ("ingested (announced again on S3)", "deleted", "re-embedded", "deleted")
+    for name, groups in report.items():
+        if len(report) > 1:
+            print(f"{name}:")
+        for (what, items), repair in zip(list(groups.items())[:4], repairs, strict=True):
+            print(f"{len(items):>6}  {what}{f': {repair}' if groups['fixed'] and items else ''}")
             for item in items[:20]:
                 print(f"          {item}")
             if len(items) > 20:
                 print(f"          ... and {len(items) - 20} more")
-        if found.clean:
-            print("storage, rows and vectors agree")
-        elif not found.fixed:
-            print("run `imgsearch reconcile --fix` to repair these")
-    return 1 if not found.clean and not found.fixed else 0
+    if strays:
+        print(
+            f"{len(strays):>6}  originals in the folder of no account (left alone): {', '.join(strays[:5])}"
+        )
+    if unsettled:
+        print("run `imgsearch reconcile --fix` to repair these")
+    elif not any(v for groups in report.values() for k, v in groups.items() if k != "fixed"):
+        print("storage, rows and vectors agree")
+    return 1 if unsettled else 0
 
 
 def cmd_cost(args: argparse.Namespace, settings: Settings) -> int:
@@ -563,7 +588,9 @@ def cmd_cost(args: argparse.Namespace, settings: Settings) -> int:
             print(f"    ${sum(d for _, d in items):>7.3f}  total")
         print(f"(list prices as of {costs.PRICES_AS_OF}; assumptions in imgsearch/costs.py)")
         return 0
-    usage = costs.running_cost(_library(settings).repository.iter_all())
+    usage = costs.running_cost(
+        batch for library in _every_library(settings, args) for batch in library.repository.iter_all()
+    )
     if not usage:
         print("no photo was described by a model that reports tokens (the local describer costs nothing)")
         return 0

@@ -184,11 +184,12 @@ def estimate_per_thousand(model: VisionModel, vector_index: str = "s3vectors") -
     return [(item, dollars * 1000) for item, dollars in items]
 
 
-def sent_size(size: tuple[int, int], max_pixels: int, long_edge: int = 1568) -> tuple[int, int]:
-    """The size a photo is sent at (as imgsearch.photos.downscale scales it)."""
-    width, height = size
-    scale = min(1.0, long_edge / max(size), math.sqrt(max_pixels / (width * height)))
-    return int(width * scale), int(height * scale)
+def sent_size(size: tuple[int, int], max_pixels: int) -> tuple[int, int]:
+    """The size a photo is sent at to the describer (at most: Pillow may round its short side down)."""
+    from imgsearch.describers.prompt import LONG_EDGE_PX
+    from imgsearch.photos import scaled_size
+
+    return scaled_size(size, LONG_EDGE_PX, max_pixels)
 
 
 def _base(model_id: str) -> str:

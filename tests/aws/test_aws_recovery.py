@@ -77,7 +77,10 @@ def test_redrive_announces_failed_uploads_again_and_applies_removals(aws, librar
     # ... and a message that is not an event at all.
     sqs.send_message(QueueUrl=queue, MessageBody="not json")
 
-    report = library.ingest.redrive(SqsDeadLetters(sqs, queue), BUCKET)
+    def owner_of(key: str):
+        return library.for_owner(library.owner_of_key(key)).ingest
+
+    report = library.ingest.redrive(SqsDeadLetters(sqs, queue), BUCKET, owner_of)
 
     outcomes = {item.key: item.outcome for item in report.replayed}
     assert outcomes == {FAILED_KEY: "announced again", gone_key: "deleted"}

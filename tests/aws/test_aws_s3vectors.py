@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import random
+from dataclasses import replace
 
 import boto3
 import pytest
@@ -184,3 +185,26 @@ def test_a_search_with_filters_runs_on_s3_vectors(client, tmp_path, embedder):
     assert library.index.count() == sum(library.repository.get(i).vector_count for i in ids.values())
     request = SearchRequest(query="photo", filters=parse_filters({"colour": "blue"}), everything=True)
     assert [r.image.id for r in library.search.find(request).results] == [ids["a blue boat on a lake"]]
+
+
+def test_each_owner_sees_only_its_own_vectors(client):
+    local = S3VectorsIndex.connect(client, BUCKET, INDEX, DIMENSION)
+    bob = local.for_owner("b" * 32)
+    mine = records(3, chunks=2)
+    theirs = [replace(r, owner=bob.owner) for r in records(3, chunks=2, seed=2)]  # the same ids
+    local.upsert(mine)
+    bob.upsert(theirs)
+
+    assert sorted(local.ids()) == sorted(bob.ids()) == sorted(r.id for r in mine)
+    assert local.count() == bob.count() == 6
+    # The same query, the same ids: each owner gets its own vectors back, never the other's.
+    assert local.fetch([mine[0].id])[mine[0].id] == pytest.approx(mine[0].values, rel=1e-6)
+    assert bob.fetch([mine[0].id])[mine[0].id] == pytest.approx(theirs[0].values, rel=1e-6)
+    assert bob.query(theirs[0].values, top_k=1)[0].score == pytest.approx(1.0, abs=1e-5)
+    assert local.query(theirs[0].values, top_k=1)[0].score < 0.999
+    within = local.query(mine[0].values, top_k=10, within=[mine[0].image_id])
+    assert len(within) == 2 and {m.image_id for m in within} == {mine[0].image_id}
+    bob.delete([r.id for r in mine])  # bob's own copies of those ids, not the local library's
+    assert local.count() == 6 and bob.count() == 0
+    with pytest.raises(ValueError, match="another owner"):
+        bob.upsert(mine[:1])

@@ -12,7 +12,6 @@ from __future__ import annotations
 import email.header
 import logging
 import posixpath
-import re
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
@@ -22,12 +21,11 @@ from imgsearch.errors import BackendError
 from imgsearch.events import ObjectEvent, parse_s3_event
 from imgsearch.library import Library
 from imgsearch.logs import configure as configure_logging
-from imgsearch.models import LOCAL_OWNER, Status
+from imgsearch.models import Status
 
 log = logging.getLogger("imgsearch_ingest")
 
 _library: Library | None = None
-ACCOUNT_ID = re.compile(r"^[0-9a-f]{32}$")  # as imgsearch.accounts makes them (uuid4().hex)
 
 
 @dataclass(frozen=True)
@@ -88,7 +86,7 @@ def handle_record(library: Library, record: ObjectEvent) -> Outcome:
         return Outcome(record.key, record.action, "other bucket")
     if not record.key or record.key.endswith("/") or record.key.startswith(settings.s3_thumbnails_prefix):
         return Outcome(record.key, record.action, "skipped")
-    owner = owner_of(library, record.key)
+    owner = library.owner_of_key(record.key)
     if owner is None:
         log.warning("%s is in the folder of an account that does not exist; left alone", record.key)
         return Outcome(record.key, record.action, "no such account")
@@ -96,20 +94,6 @@ def handle_record(library: Library, record: ObjectEvent) -> Outcome:
     if record.action == "created":
         return ingest_object(library, record)
     return remove_object(library, record)
-
-
-def owner_of(library: Library, key: str) -> str | None:
-    """Whose photo a key is: originals/<account id>/..., as the web app hands out keys.
-
-    Keys in no account's folder (put there before accounts existed, or by hand) belong to the local
-    library; a key in the folder of an account that does not exist (removed meanwhile) to no one.
-    """
-    prefix = library.settings.s3_originals_prefix
-    rest = key[len(prefix) :] if key.startswith(prefix) else key
-    folder, slash, _ = rest.partition("/")
-    if not slash or folder == LOCAL_OWNER or not ACCOUNT_ID.match(folder):
-        return LOCAL_OWNER
-    return folder if library.accounts.user_by_id(folder) is not None else None
 
 
 def ingest_object(library: Library, record: ObjectEvent) -> Outcome:

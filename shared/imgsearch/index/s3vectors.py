@@ -3,9 +3,13 @@
 S3 Vectors has no minimum charge (storage, writes and queries are billed per use), so an idle
 library costs only its storage. Its limits shape this adapter: at most 500 vectors per PutVectors
 or DeleteVectors, 100 per GetVectors, 100 results per query, and 2 KB of filterable metadata per
-vector. Every vector carries {image_id, chunk, embedder} as filterable metadata; a search limited to
+vector. Every vector carries {image_id, chunk, embedder, owner} as filterable metadata; a search limited to
 some images is a metadata filter on image_id ($in), split into several queries when the images are
 many (see query).
+
+One index holds every owner's vectors: each query filters on the owner, and an account's vector keys
+start with "<owner>/" (the local library's have no folder), so fetch, delete and listing touch only
+that owner's keys without reading any metadata.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from imgsearch.config import ConfigError
 from imgsearch.errors import BackendError
-from imgsearch.models import VectorMatch, VectorRecord
+from imgsearch.models import LOCAL_OWNER, VectorMatch, VectorRecord
 from imgsearch.pipeline.chunks import MAX_CHUNKS
 
 log = logging.getLogger(__name__)
@@ -40,11 +44,19 @@ class S3VectorsIndex:
     # (searches_heads) is left off: its second step would cost many small queries here.
     max_top_k = MAX_TOP_K
 
-    def __init__(self, client: Any, bucket: str, index: str, dimension: int | None = None) -> None:
+    def __init__(
+        self, client: Any, bucket: str, index: str, dimension: int | None = None, owner: str = LOCAL_OWNER
+    ) -> None:
         self.client = client
         self.bucket = bucket
         self.index = index
         self.dimension = dimension
+        self.owner = owner
+        self._prefix = "" if owner == LOCAL_OWNER else f"{owner}/"
+
+    def for_owner(self, owner: str) -> S3VectorsIndex:
+        """The same index (and client), seen by another owner."""
+        return S3VectorsIndex(self.client, self.bucket, self.index, self.dimension, owner)
 
     @classmethod
     def connect(
@@ -78,15 +90,18 @@ class S3VectorsIndex:
     # ------------------------------------------------------------------ writes
 
     def upsert(self, records: Sequence[VectorRecord]) -> None:
-        """Write vectors, 500 per request (a vector with a known key is replaced)."""
-        vectors = [_to_vector(record) for record in records]
+        """Write this owner's vectors, 500 per request (a known key is replaced; another owner's
+        record is refused)."""
+        if any(r.owner != self.owner for r in records):
+            raise ValueError("a vector belongs to another owner than this index's")
+        vectors = [{**_to_vector(record), "key": self._prefix + record.id} for record in records]
         for start in range(0, len(vectors), MAX_PUT_VECTORS):
             batch = vectors[start : start + MAX_PUT_VECTORS]
             self._call("PutVectors", self.client.put_vectors, vectors=batch)
 
     def delete(self, ids: Sequence[str]) -> None:
-        """Remove vectors by key; keys the index does not hold are ignored."""
-        keys = list(dict.fromkeys(ids))
+        """Remove this owner's vectors by id; ids it does not hold are ignored."""
+        keys = [self._prefix + i for i in dict.fromkeys(ids)]
         for start in range(0, len(keys), MAX_DELETE_KEYS):
             batch = keys[start : start + MAX_DELETE_KEYS]
             self._call("DeleteVectors", self.client.delete_vectors, keys=batch)
@@ -109,24 +124,25 @@ class S3VectorsIndex:
             return []
         values = [float(x) for x in vector]
         if within is None:
-            return self._query(values, min(top_k, MAX_TOP_K), None)
+            return self._query(values, min(top_k, MAX_TOP_K), scope_filter(self.owner))
         allowed = sorted(set(within))
         if len(allowed) > MAX_FILTERED_IDS:
             wanted = set(allowed)
-            return [m for m in self._query(values, MAX_TOP_K, None) if m.image_id in wanted][:top_k]
+            found = self._query(values, MAX_TOP_K, scope_filter(self.owner))
+            return [m for m in found if m.image_id in wanted][:top_k]
         per_query = FILTER_IDS
         if top_k > MAX_TOP_K:
             per_query = max(1, min(FILTER_IDS, len(allowed) * MAX_TOP_K // top_k, MAX_TOP_K // MAX_CHUNKS))
         matches: list[VectorMatch] = []
         for start in range(0, len(allowed), per_query):
             group = allowed[start : start + per_query]
-            matches += self._query(values, min(top_k, MAX_TOP_K), image_filter(group))
+            matches += self._query(values, min(top_k, MAX_TOP_K), scope_filter(self.owner, group))
         matches.sort(key=lambda match: (-match.score, match.id))
         return matches[:top_k]
 
     def fetch(self, ids: Sequence[str]) -> dict[str, list[float]]:
-        """The stored vectors of these ids (unknown ids are left out)."""
-        keys = list(dict.fromkeys(ids))
+        """This owner's stored vectors of these ids (unknown ids, and other owners', are left out)."""
+        keys = [self._prefix + i for i in dict.fromkeys(ids)]
         out: dict[str, list[float]] = {}
         for start in range(0, len(keys), MAX_GET_KEYS):
             response = self._call(
@@ -136,37 +152,38 @@ class S3VectorsIndex:
                 returnData=True,
             )
             for vector in response.get("vectors", []):
-                out[vector["key"]] = [float(x) for x in vector["data"]["float32"]]
+                out[vector["key"][len(self._prefix) :]] = [float(x) for x in vector["data"]["float32"]]
         return out
 
     def ids(self) -> Iterator[str]:
-        """Every vector key in the index, a page of 1,000 at a time (reconcile walks them)."""
+        """Every vector id of this owner, listed 1,000 keys a page (reconcile walks them)."""
         token = None
         while True:
             options = {"nextToken": token} if token else {}
             response = self._call("ListVectors", self.client.list_vectors, maxResults=MAX_LIST, **options)
             for vector in response.get("vectors", []):
-                yield vector["key"]
+                owner, slash, vector_id = vector["key"].rpartition("/")
+                if (owner if slash else LOCAL_OWNER) == self.owner:
+                    yield vector_id
             token = response.get("nextToken")
             if not token:
                 return
 
     def count(self) -> int:
-        """How many vectors the index holds (S3 Vectors keeps no count: this lists every key)."""
+        """How many vectors this owner has (S3 Vectors keeps no count: this lists every key)."""
         return sum(1 for _ in self.ids())
 
     # ------------------------------------------------------------------ plumbing
 
-    def _query(self, values: list[float], top_k: int, where: dict[str, Any] | None) -> list[VectorMatch]:
-        options: dict[str, Any] = {"filter": where} if where is not None else {}
+    def _query(self, values: list[float], top_k: int, where: dict[str, Any]) -> list[VectorMatch]:
         response = self._call(
             "QueryVectors",
             self.client.query_vectors,
             queryVector={"float32": values},
             topK=top_k,
+            filter=where,
             returnMetadata=True,
             returnDistance=True,
-            **options,
         )
         return [_to_match(vector) for vector in response.get("vectors", [])]
 
@@ -208,14 +225,21 @@ class S3VectorsIndex:
         return BackendError(f"S3 Vectors {what} on {self.bucket}/{self.index} failed: {code}: {detail}")
 
 
-def image_filter(image_ids: Sequence[str]) -> dict[str, Any]:
-    """The metadata filter matching these images' vectors (one place to add an owner condition)."""
-    return {"image_id": {"$in": list(image_ids)}}
+def scope_filter(owner: str, image_ids: Sequence[str] | None = None) -> dict[str, Any]:
+    """The metadata filter for one owner's vectors, and of these images only when given."""
+    if image_ids is None:
+        return {"owner": owner}
+    return {"$and": [{"owner": owner}, {"image_id": {"$in": list(image_ids)}}]}
 
 
 def vector_metadata(record: VectorRecord) -> dict[str, Any]:
-    """A vector's filterable metadata (a few dozen bytes of S3 Vectors' 2 KB)."""
-    return {"image_id": record.image_id, "chunk": record.chunk, "embedder": record.embedder}
+    """A vector's filterable metadata (~100 bytes of S3 Vectors' 2 KB)."""
+    return {
+        "image_id": record.image_id,
+        "chunk": record.chunk,
+        "embedder": record.embedder,
+        "owner": record.owner,
+    }
 
 
 def _to_vector(record: VectorRecord) -> dict[str, Any]:
@@ -228,9 +252,9 @@ def _to_vector(record: VectorRecord) -> dict[str, Any]:
 
 def _to_match(vector: dict[str, Any]) -> VectorMatch:
     metadata = vector.get("metadata") or {}
-    image_id, _, chunk = vector["key"].rpartition("#")
+    image_id, _, chunk = vector["key"].rpartition("/")[2].rpartition("#")
     return VectorMatch(
-        id=vector["key"],
+        id=vector["key"].rpartition("/")[2],
         image_id=str(metadata.get("image_id") or image_id),
         chunk=int(metadata.get("chunk", chunk or 0)),
         score=1.0 - float(vector.get("distance", 1.0)),  # cosine distance is 1 - cosine similarity

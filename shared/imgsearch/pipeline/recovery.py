@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import logging
 import posixpath
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from imgsearch.events import ObjectEvent, parse_failure
 from imgsearch.models import ImageRecord, Status
 from imgsearch.pipeline.adding import ORIGINAL_DELETED
+
+if TYPE_CHECKING:
+    from imgsearch.pipeline.ingest import IngestService
 
 log = logging.getLogger("imgsearch.pipeline")
 
@@ -80,10 +83,17 @@ class Reconciliation:
 class RecoverLibrary:
     """The part of IngestService that recovers lost work (see IngestService for the fields)."""
 
-    def redrive(self, letters: DeadLetters, bucket: str, dry_run: bool = False) -> RedriveReport:
+    def redrive(
+        self,
+        letters: DeadLetters,
+        bucket: str,
+        owner_of: Callable[[str], IngestService | None],
+        dry_run: bool = False,
+    ) -> RedriveReport:
         """Replay each failed event: uploads are announced again, removals are applied here.
 
-        A message is deleted once every record in it is replayed; one that cannot be read, or whose
+        owner_of gives the ingest service of the key's owner (None: a folder of no account). A
+        message is deleted once every record in it is replayed; one that cannot be read, or whose
         replay fails, stays in the queue (and the report says why). With dry_run nothing changes.
         """
         report = RedriveReport()
@@ -97,7 +107,7 @@ class RecoverLibrary:
                 continue
             problems = []
             for record in failure.records:
-                outcome = self._replay(record, bucket, dry_run)
+                outcome = self._replay(record, bucket, owner_of, dry_run)
                 problems += [outcome] if outcome.startswith("failed") else []
                 report.replayed.append(Replayed(record.key, record.action, outcome, failure.error))
             if dry_run or problems:
@@ -110,7 +120,9 @@ class RecoverLibrary:
         letters.release(kept)
         return report
 
-    def _replay(self, record: ObjectEvent, bucket: str, dry_run: bool) -> str:
+    def _replay(
+        self, record: ObjectEvent, bucket: str, owner_of: Callable[[str], IngestService | None], dry_run: bool
+    ) -> str:
         if record.bucket != bucket:
             return f"skipped: event for bucket {record.bucket!r}"
         if not record.key.startswith(self.originals_prefix) or record.key.endswith("/"):
@@ -118,11 +130,14 @@ class RecoverLibrary:
         if dry_run:
             return "would announce again" if record.action == "created" else "would remove"
         try:
+            owners = owner_of(record.key)
+            if owners is None:
+                return "skipped: in the folder of no account"
             if record.action == "removed":
-                return self.forget_stored(record.key)[0]
+                return owners.forget_stored(record.key)[0]
             if not self.storage.exists(record.key):
                 return "gone (deleted since)"
-            return self.announce(record.key)
+            return owners.announce(record.key)
         except Exception as exc:  # reported and kept in the queue, to be redriven later
             log.debug("replaying %s failed", record.key, exc_info=True)
             return f"failed: {type(exc).__name__}: {exc}"
@@ -143,15 +158,18 @@ class RecoverLibrary:
 
     # ------------------------------------------------------------------ reconcile
 
-    def reconcile(self, fix: bool = False) -> Reconciliation:
-        """Compare stored originals, rows and vectors; with fix, repair what does not square.
+    def reconcile(self, fix: bool = False, stored: Iterable[str] | None = None) -> Reconciliation:
+        """Compare this owner's stored originals, rows and vectors; with fix, repair what does not square.
+
+        stored: the owner's original keys (the caller sorts a shared folder's keys by owner); by
+        default every key under the originals prefix.
 
         Originals with no row are ingested (announced again on S3), rows with no original are
         deleted, indexed rows missing vectors are re-embedded from their description, and vectors
         of no row are deleted. Uploads refused on purpose (their file deleted, the row kept to say
         why) are not missing anything.
         """
-        stored = set(self.storage.keys(self.originals_prefix))
+        stored = set(self.storage.keys(self.originals_prefix) if stored is None else stored)
         rows: dict[str, ImageRecord] = {}
         for batch in self.repository.iter_all():
             rows.update((record.id, record) for record in batch)
