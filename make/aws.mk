@@ -19,11 +19,13 @@ PACKAGE_PYTHON = $(if $(wildcard $(BIN)/python),$(BIN)/python,$(PYTHON))
 PACKAGE_ARGS = --runtime $(LAMBDA_RUNTIME) --arch $(LAMBDA_ARCH) --boto3 $(LAMBDA_BOTO3)
 TF_INIT_ARGS = -input=false $(if $(TF_PLUGIN_DIR),-plugin-dir=$(abspath $(TF_PLUGIN_DIR)))
 
-export LAMBDA_RUNTIME LAMBDA_ARCH TERRAFORM TF_PLUGIN_DIR AWS_ENDPOINT_URL
+DEPLOY_PYTHON = $(PACKAGE_PYTHON)
 
-.PHONY: package-ingest package-web package deploy destroy tf-fmt tf-validate checkov
+export LAMBDA_RUNTIME LAMBDA_ARCH TERRAFORM TF_PLUGIN_DIR AWS_ENDPOINT_URL DEPLOY_PYTHON
 
-package-ingest: ## build build/ingest.zip for Lambda (LAMBDA_ARCH=arm64|x86_64)
+.PHONY: package-ingest package-web package deploy destroy tf-fmt tf-validate checkov bedrock-check
+
+package-ingest: ## build build/ingest.zip for Lambda (LAMBDA_ARCH=arm64|x86_64, LAMBDA_PYTHON=, ALLOW_SOURCE_ONLY=1)
 	$(PACKAGE_PYTHON) scripts/package_lambda.py ingest $(PACKAGE_ARGS)
 
 package-web: ## build build/web.zip for Lambda
@@ -33,6 +35,9 @@ package: package-ingest package-web ## build both Lambda zips
 
 deploy: package ## package and terraform apply; prints the site URL (AWS_ENDPOINT_URL=... for moto)
 	scripts/deploy.sh
+
+bedrock-check: $(INSTALLED) ## one Converse and one embed call with your AWS credentials (subscribes the account to the model)
+	$(BIN)/python scripts/bedrock_check.py
 
 destroy: ## terraform destroy the stack (asks first on real AWS)
 	scripts/destroy.sh

@@ -11,7 +11,8 @@ Figures (each a median of several runs in this one process tree, on whatever mac
 - peak memory of a search;
 - memory per megapixel of taking a photo in, by format (scripts/bench_decode.py), and the pixel limit;
 - the cost of hashing a password;
-- Lambda zip sizes, if `make package` has built them.
+- Lambda cold starts from the built zips, zip sizes and reindex throughput (scripts/bench_lambda.py);
+and writes them all, as one table, to docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -223,24 +224,9 @@ def bench_password_hash() -> None:
     )
 
 
-def bench_zips() -> None:
-    for name in ("ingest", "web"):
-        zip_path = ROOT / "build" / f"{name}.zip"
-        if zip_path.exists():
-            import zipfile
-
-            with zipfile.ZipFile(zip_path) as zf:
-                unzipped = sum(i.file_size for i in zf.infolist())
-            row(
-                f"Lambda zip: {name}",
-                f"{zip_path.stat().st_size / 1e6:.1f} MB",
-                f"({unzipped / 1e6:.0f} MB unzipped)",
-            )
-        else:
-            row(f"Lambda zip: {name}", "not built", "(make package)")
-
-
 def main() -> None:
+    import bench_lambda
+
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         print("measuring (this takes a few minutes)...", file=sys.stderr)
@@ -255,13 +241,15 @@ def main() -> None:
         bench_ingest.run(row)  # stage by stage, recognition on and off
         bench_decode()
         bench_password_hash()
-        bench_zips()
+        bench_lambda.run(row)
     width = max(len(r[0]) for r in rows)
     print(f"\n{'measure'.ljust(width)}  {'median':>14}  note")
     print(f"{'-' * width}  {'-' * 14}  {'-' * 30}")
     for name, value, note in rows:
         print(f"{name.ljust(width)}  {value:>14}  {note}")
     print(f"\n({RUNS} runs per cold start; {os.cpu_count()} CPUs; python {sys.version.split()[0]})")
+    bench_lambda.write_markdown(rows, ROOT / "docs" / "benchmarks.md", RUNS)
+    print("written to docs/benchmarks.md")
     if os.environ.get("BENCH_JSON"):
         Path(os.environ["BENCH_JSON"]).write_text(json.dumps(rows, indent=1))
 

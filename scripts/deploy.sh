@@ -10,6 +10,9 @@
 #   TF_PLUGIN_DIR     install providers from this local mirror (offline machines).
 #   LAMBDA_RUNTIME, LAMBDA_ARCH   what the zips were built for (defaults python3.12, arm64).
 #   AUTO_APPROVE=1    destroy real AWS resources without asking.
+#   INGEST_CONCURRENCY  executions to reserve for ingest when the account has room (default 4), used
+#                     when terraform.tfvars leaves ingest_reserved_concurrency unset.
+#   DEPLOY_PYTHON     a Python with boto3 for that check (make passes the project's venv).
 # Settings and secrets come from terraform/terraform.tfvars when it exists (Terraform reads it itself).
 set -euo pipefail
 
@@ -66,12 +69,27 @@ elif ! init_log=$(tf init "${init_args[@]}" 2>&1); then
 fi
 tf workspace select -or-create "$workspace" >/dev/null
 
+# terraform console reads terraform.tfvars like apply does, and needs no credentials.
+tf_value() { tf console <<<"$1" 2>/dev/null | tr -d '"'; }
+
+# Reserve ingest concurrency only where the account keeps 100 unreserved (never on a new account).
+reserve_vars=()
+if [[ $action == apply && $(tf_value 'var.ingest_reserved_concurrency == null') == true ]]; then
+    reservation=-1
+    if [[ $workspace == default ]]; then
+        reservation=$("${DEPLOY_PYTHON:-python3}" scripts/lambda_concurrency.py \
+            --function "$(tf_value 'var.name')-ingest" --region "$(tf_value 'var.aws_region')" \
+            --wanted "${INGEST_CONCURRENCY:-4}") || reservation=-1
+    fi
+    reserve_vars=(-var "ingest_reserved_concurrency=$reservation")
+fi
+
 case $action in
     apply)
         for zip in build/ingest.zip build/web.zip; do
             [[ -f $zip ]] || { echo "deploy: $zip is missing: run make package" >&2; exit 1; }
         done
-        tf apply -input=false -auto-approve "${zip_vars[@]}"
+        tf apply -input=false -auto-approve "${zip_vars[@]}" ${reserve_vars[@]+"${reserve_vars[@]}"}
         echo
         echo "site: $(tf output -raw site_url)"
         ;;

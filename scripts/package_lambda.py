@@ -3,8 +3,13 @@
 
 Third-party dependencies are installed from manylinux wheels for the target runtime and architecture
 (never built here, never taken from the build machine's venv); the repository's own packages are copied
-in as source. The zip has fixed timestamps and sorted entries, so an unchanged build has an unchanged
-hash and `terraform apply` leaves the function alone.
+in as source. Everything is precompiled to bytecode by an interpreter of the runtime's own version
+(found by running the candidates: LAMBDA_PYTHON, pyenv, uv, PATH), since /var/task is read-only and
+a cold start would otherwise compile every module it imports; the build stops if there is none,
+unless sources alone are allowed (--allow-source-only, or ALLOW_SOURCE_ONLY=1). Shared objects lose
+their debug sections (llvm-strip, which reads any architecture). The zip has fixed timestamps and
+sorted entries, so an unchanged build has an unchanged hash and `terraform apply` leaves the function
+alone.
 
     python scripts/package_lambda.py ingest
     python scripts/package_lambda.py web --arch x86_64 --boto3 runtime
@@ -21,6 +26,7 @@ import shutil
 import subprocess
 import sys
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,13 +67,31 @@ ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 
 PRUNE_DIRS = {"__pycache__", "tests"}
 PRUNE_SUFFIXES = (".pyc", ".pyo", ".pyi", ".pyx", ".pxd", ".c", ".h", ".cpp")
-# Loaded only by pinecone's gRPC transport (pc.index(..., grpc=True)); imgsearch uses the HTTP one.
-PRUNE_PATHS = ("pinecone/_grpc.abi3.so",)
+# Never imported by the functions, each checked against what a run imports (the bench's cold start
+# from the zip imports the handlers and serves a first request):
+PRUNE_PATHS = (
+    # pinecone's gRPC transport (pc.index(..., grpc=True)), asyncio client and admin API: imgsearch
+    # uses the synchronous HTTP client only.
+    "pinecone/_grpc.abi3.so",
+    "pinecone/grpc",
+    "pinecone/async_client",
+    "pinecone/pinecone_asyncio.py",
+    "pinecone/admin",
+    # SQLAlchemy's and Alembic's test suites, and the dialects of databases imgsearch does not use
+    # (it speaks SQLite and PostgreSQL).
+    "sqlalchemy/testing",
+    "sqlalchemy/dialects/mysql",
+    "sqlalchemy/dialects/mssql",
+    "sqlalchemy/dialects/oracle",
+    "alembic/testing",
+    # dateutil's copy of the tz database: botocore uses dateutil.tz, never dateutil.zoneinfo's tarball.
+    "dateutil/zoneinfo/dateutil-zoneinfo.tar.gz",
+)
 # pip's install bookkeeping; METADATA, entry points and licences stay (importlib.metadata reads them).
 PRUNE_DIST_INFO = {"RECORD", "INSTALLER", "REQUESTED", "direct_url.json"}
 
 # Of botocore's ~400 service models, the ones the functions call (--boto3 slim keeps only these).
-BOTO_SERVICES = ("s3", "ssm", "bedrock-runtime", "sts")
+BOTO_SERVICES = ("s3", "ssm", "bedrock-runtime", "sts", "s3vectors")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -92,7 +116,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.boto3 == "slim":
         slim_botocore(build_dir, BOTO_SERVICES)
         check_botocore(build_dir, BOTO_SERVICES)
-    compile_bytecode(build_dir, args.runtime)
+    strip_shared_objects(build_dir)
+    compile_bytecode(build_dir, args.runtime, args.python, allow_source_only=args.allow_source_only)
     warn_missing_imports(build_dir, service.sources)
 
     write_zip(build_dir, output)
@@ -115,6 +140,19 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--constraints", type=Path, default=ROOT / "requirements" / "constraints.txt")
     parser.add_argument("--build-dir", type=Path, help="default: build/<service>")
     parser.add_argument("--output", type=Path, help="default: build/<service>.zip")
+    parser.add_argument(
+        "--python",
+        default=os.environ.get("LAMBDA_PYTHON") or None,
+        help="interpreter of the runtime's version to precompile with (default: $LAMBDA_PYTHON, "
+        "then pyenv, uv and PATH are searched)",
+    )
+    parser.add_argument(
+        "--allow-source-only",
+        action="store_true",
+        default=os.environ.get("ALLOW_SOURCE_ONLY", "") not in ("", "0"),
+        help="ship sources without bytecode when no interpreter of the runtime's version is found "
+        "(slower cold starts; also ALLOW_SOURCE_ONLY=1)",
+    )
     return parser.parse_args(argv)
 
 
@@ -192,7 +230,11 @@ def normalise(name: str) -> str:
 def prune(build_dir: Path) -> None:
     """Drop what Lambda never reads: caches, tests, stubs, C sources, console scripts, pip records."""
     for relative in PRUNE_PATHS:
-        (build_dir / relative).unlink(missing_ok=True)
+        path = build_dir / relative
+        if path.is_dir():
+            shutil.rmtree(path)
+        else:
+            path.unlink(missing_ok=True)
     shutil.rmtree(build_dir / "bin", ignore_errors=True)  # pip's console scripts
     for path in sorted(build_dir.rglob("*"), reverse=True):
         if not path.exists():
@@ -232,24 +274,92 @@ def check_botocore(build_dir: Path, services: tuple[str, ...]) -> None:
     subprocess.run([sys.executable, "-B", "-S", "-c", script, str(build_dir), *services], check=True)
 
 
-def compile_bytecode(build_dir: Path, runtime: str) -> None:
-    """Precompile with the runtime's own Python when this machine has it (faster cold starts).
+def compile_bytecode(build_dir: Path, runtime: str, python: str | None, allow_source_only: bool) -> None:
+    """Precompile everything with an interpreter of the runtime's version (faster cold starts).
 
     /var/task is read-only on Lambda, so without .pyc files every cold start compiles every module it
     imports. Bytecode is version specific: only an interpreter of the runtime's version can write it.
+    Raises SystemExit when there is none, unless allow_source_only.
     """
-    interpreter = shutil.which(runtime)
     version = python_version(runtime)
-    probe = "import sys; print('%d.%d' % sys.version_info[:2])"
-    if interpreter:
-        found = subprocess.run([interpreter, "-c", probe], capture_output=True, text=True, check=False)
-        if found.returncode != 0 or found.stdout.strip() != version:
-            interpreter = None
-    if not interpreter:
-        print(f"note: no working {runtime} on PATH; shipping sources only (no precompiled bytecode)")
+    tried: list[str] = []
+    interpreter = find_interpreter(version, python, tried)
+    if interpreter is None:
+        message = (
+            f"no working Python {version} to precompile with (tried: {', '.join(tried) or 'nothing'}); "
+            f"set LAMBDA_PYTHON=/path/to/python{version}, or install one (pyenv install {version}, "
+            f"uv python install {version})"
+        )
+        if not allow_source_only:
+            raise SystemExit(f"error: {message}; ALLOW_SOURCE_ONLY=1 ships sources only (slower cold starts)")
+        print(f"warning: {message}; shipping sources only, as allowed", file=sys.stderr)
         return
+    print(f"precompiling with {interpreter}", flush=True)
     options = ["-q", "-j", "0", "--invalidation-mode", "unchecked-hash", "-d", "/var/task"]
     subprocess.run([interpreter, "-m", "compileall", *options, str(build_dir)], check=True)
+
+
+def find_interpreter(version: str, explicit: str | None, tried: list[str]) -> str | None:
+    """The first candidate that runs and reports this version (each one tried is added to tried)."""
+    candidates = [explicit] if explicit else list(interpreter_candidates(version))
+    for candidate in dict.fromkeys(candidates):
+        tried.append(candidate)
+        if interpreter_version(candidate) == version:
+            return candidate
+    return None
+
+
+def interpreter_candidates(version: str) -> Iterator[str]:
+    """Where a Python of this version may be: pyenv's versions, uv's, then PATH (shims included)."""
+    pyenv_root = os.environ.get("PYENV_ROOT") or run_for_output(["pyenv", "root"]) or "~/.pyenv"
+    installed = sorted(Path(pyenv_root).expanduser().glob(f"versions/{version}*/bin/python{version}"))
+    yield from (str(path) for path in reversed(installed))  # the newest patch release first
+    found = run_for_output(["uv", "python", "find", version])
+    if found:
+        yield found
+    for name in (f"python{version}", "python3", "python"):
+        path = shutil.which(name)
+        if path:
+            yield path
+
+
+def interpreter_version(interpreter: str) -> str | None:
+    """The X.Y an interpreter reports when run, or None if it does not run (a pyenv shim may not)."""
+    probe = "import sys; print('%d.%d' % sys.version_info[:2])"
+    return run_for_output([interpreter, "-c", probe])
+
+
+def run_for_output(command: list[str]) -> str | None:
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=30, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout.strip() if done.returncode == 0 and done.stdout.strip() else None
+
+
+def strip_shared_objects(build_dir: Path) -> None:
+    """Remove debug sections from the wheels' shared objects (SQLAlchemy's: 10.6 MB to 2.2 MB)."""
+    strip = os.environ.get("LLVM_STRIP") or shutil.which("llvm-strip")
+    if not strip:
+        versioned = sorted(
+            (
+                p
+                for d in os.environ.get("PATH", "").split(os.pathsep)
+                for p in Path(d or ".").glob("llvm-strip-*")
+            ),
+            reverse=True,
+        )
+        strip = str(versioned[0]) if versioned else None
+    objects = sorted(build_dir.rglob("*.so")) + sorted(build_dir.rglob("*.so.*"))
+    if not objects:
+        return
+    if not strip:
+        print("warning: llvm-strip not found: shared objects keep their debug sections", file=sys.stderr)
+        return
+    before = sum(path.stat().st_size for path in objects)
+    subprocess.run([strip, "--strip-debug", *map(str, objects)], check=True)
+    after = sum(path.stat().st_size for path in objects)
+    print(f"stripped {len(objects)} shared objects: {mib(before)} -> {mib(after)}", flush=True)
 
 
 def warn_missing_imports(build_dir: Path, sources: tuple[str, ...]) -> None:

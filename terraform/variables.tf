@@ -105,15 +105,19 @@ variable "ingest_memory_size" {
 }
 
 variable "ingest_timeout" {
-  description = "Timeout (seconds) of the ingest function."
+  description = "Timeout (seconds) of the ingest function; also the lease on a photo, and it must exceed the worst-case describe (aws_max_attempts x (connect + read timeouts))."
   type        = number
   default     = 120
 }
 
 variable "ingest_reserved_concurrency" {
-  description = "Most ingest functions running at once (Bedrock quotas, database connections); -1 for no limit."
+  # Not reserved by default: AWS keeps at least 100 (on a new account, all 10) executions unreserved,
+  # so a fixed reservation fails to deploy on new accounts. `make deploy` reserves
+  # INGEST_CONCURRENCY (4) when get-account-settings shows room; otherwise the account's own quota
+  # (10 on a new account) is the bound.
+  description = "Most ingest functions running at once (Bedrock quotas, database connections); -1 for no reservation; null lets `make deploy` reserve 4 where the account has room (plain terraform: none)."
   type        = number
-  default     = 4
+  default     = null
 }
 
 variable "ingest_maximum_retry_attempts" {
@@ -169,9 +173,9 @@ variable "extra_environment" {
 # ---------------------------------------------------------------- models and index
 
 variable "bedrock_describer_model" {
-  description = "Bedrock model (or cross-region inference profile) that describes photos."
+  description = "Bedrock model (or cross-region inference profile) that describes photos: global.anthropic.claude-haiku-4-5-20251001-v1:0 (default), global.anthropic.claude-sonnet-4-5-20250929-v1:0 (best, ~4x the cost) or us.amazon.nova-lite-v1:0 (cheapest); see README, \"What it costs\"."
   type        = string
-  default     = "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
+  default     = "global.anthropic.claude-haiku-4-5-20251001-v1:0"
 }
 
 variable "bedrock_embed_model" {
@@ -195,6 +199,29 @@ variable "bedrock_inference_profile_regions" {
   }
 }
 
+variable "vector_index" {
+  description = "Where description vectors live: \"pinecone\" (Pinecone serverless) or \"s3vectors\" (Amazon S3 Vectors: no minimum charge, created on first use by the ingest function)."
+  type        = string
+  default     = "pinecone"
+
+  validation {
+    condition     = contains(["pinecone", "s3vectors"], var.vector_index)
+    error_message = "vector_index must be pinecone or s3vectors."
+  }
+}
+
+variable "s3vectors_bucket_name" {
+  description = "S3 Vectors bucket (vector_index = \"s3vectors\"); null for \"<name>-vectors-<account id>-<region>\". The ingest function creates it and its index when missing."
+  type        = string
+  default     = null
+}
+
+variable "s3vectors_index_name" {
+  description = "Name of the vector index inside the S3 Vectors bucket."
+  type        = string
+  default     = "descriptions"
+}
+
 variable "pinecone_index" {
   description = "Name of the Pinecone serverless index."
   type        = string
@@ -208,9 +235,10 @@ variable "pinecone_cloud" {
 }
 
 variable "pinecone_region" {
-  description = "Region of the Pinecone serverless index; null means the stack's own region."
+  # Pinecone's free Starter plan serves only aws/us-east-1, whatever the stack's region.
+  description = "Region of the Pinecone serverless index (the free Starter plan offers only us-east-1)."
   type        = string
-  default     = null
+  default     = "us-east-1"
 }
 
 # ---------------------------------------------------------------- secrets (SSM Parameter Store)

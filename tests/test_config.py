@@ -72,3 +72,30 @@ def test_database_url_stays_out_of_repr():
 def test_a_misspelt_setting_is_reported(caplog):
     load_settings(environ={"IMGSEARCH_DESCRIBR": "bedrock"}, env_file=None)
     assert "ignoring unknown settings: IMGSEARCH_DESCRIBR" in caplog.text
+
+
+def test_a_bedrock_call_that_could_outlive_the_lease_is_refused():
+    # 3 x (5 s + 25 s) + backoff of 2 and 4 s: what the ingest function's 120 s lease holds.
+    lambda_like = {
+        "IMGSEARCH_DESCRIBER": "bedrock",
+        "IMGSEARCH_AWS_MAX_ATTEMPTS": "3",
+        "IMGSEARCH_AWS_CONNECT_TIMEOUT_S": "5",
+        "IMGSEARCH_BEDROCK_TIMEOUT_S": "25",
+        "IMGSEARCH_PROCESSING_LEASE_S": "120",
+    }
+    assert load_settings(environ=lambda_like, env_file=None).bedrock_worst_case_s == 96
+    # The old budget: 3 x (10 s + 30 s), the whole 120 s, so a hung call killed the invocation.
+    with pytest.raises(ConfigError, match="may take up to 126 s"):
+        load_settings(
+            environ={
+                **lambda_like,
+                "IMGSEARCH_AWS_CONNECT_TIMEOUT_S": "10",
+                "IMGSEARCH_BEDROCK_TIMEOUT_S": "30",
+            },
+            env_file=None,
+        )
+
+
+def test_s3_vectors_needs_its_bucket():
+    with pytest.raises(ConfigError, match="IMGSEARCH_S3VECTORS_BUCKET"):
+        load_settings(environ={"IMGSEARCH_INDEX": "s3vectors"}, env_file=None)

@@ -29,7 +29,11 @@ class AwsClients:
         import boto3
         from botocore.config import Config
 
-        options = {"retries": {"mode": "standard", "total_max_attempts": self.settings.aws_max_attempts}}
+        options = {
+            "retries": {"mode": "standard", "total_max_attempts": self.settings.aws_max_attempts},
+            "connect_timeout": self.settings.aws_connect_timeout_s,
+            "read_timeout": self.settings.aws_read_timeout_s,
+        }
         options.update(config)
         return boto3.session.Session().client(
             service,
@@ -51,9 +55,18 @@ class AwsClients:
         return self._client("ssm")
 
     @cached_property
+    def sqs(self) -> Any:
+        return self._client("sqs")
+
+    @cached_property
+    def s3vectors(self) -> Any:
+        return self._client("s3vectors")
+
+    @cached_property
     def bedrock_runtime(self) -> Any:
-        timeout = self.settings.bedrock_timeout_s
-        return self._client("bedrock-runtime", read_timeout=timeout, connect_timeout=10)
+        # Its own read timeout: a description takes seconds, and its worst case is checked against
+        # the lease when the settings are read (Settings.bedrock_worst_case_s).
+        return self._client("bedrock-runtime", read_timeout=self.settings.bedrock_timeout_s)
 
     def secret(self, name: str) -> str:
         """A SecureString parameter's value, read once per process (never logged)."""

@@ -1,5 +1,6 @@
-"""The imgsearch command line: ingest, search, list, show, delete, retry, redescribe, reindex, serve;
-accounts (user) and API tokens (token). Library commands work on one account's photos (--user)."""
+"""The imgsearch command line: ingest, search, list, show, delete, retry, redescribe, reindex, redrive,
+reconcile, serve; accounts (user) and API tokens (token). Library commands work on one account's photos
+(--user)."""
 
 from __future__ import annotations
 
@@ -147,6 +148,39 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--quiet", "-q", action="store_true")
     p.set_defaults(run=cmd_reindex)
+
+    p = sub.add_parser(
+        "redrive",
+        help="replay the uploads the ingest function gave up on (its dead-letter queue, on AWS)",
+        description="Uploads are announced to the ingest function again; removals are applied here. "
+        "A message leaves the queue once replayed; one that cannot be replayed stays, with the reason.",
+    )
+    p.add_argument(
+        "--queue",
+        help="the queue's URL (default IMGSEARCH_INGEST_DLQ_URL; "
+        "`terraform -chdir=terraform output -raw ingest_dlq_url`)",
+    )
+    p.add_argument("--dry-run", action="store_true", help="list what would be replayed, change nothing")
+    p.set_defaults(run=cmd_redrive)
+
+    p = command(
+        "reconcile",
+        help="find originals with no row, rows with no original, indexed photos missing vectors and "
+        "vectors of no photo; --fix repairs them",
+    )
+    p.add_argument("--fix", action="store_true", help="repair what does not square (report only without it)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=cmd_reconcile)
+
+    p = command(
+        "cost",
+        help="what describing photos has cost so far, from the tokens recorded on each photo",
+        description="List prices (imgsearch/costs.py, with their sources and date) times the tokens "
+        "each photo's description used. --estimate prints what 1,000 photos cost with each model.",
+    )
+    p.add_argument("--estimate", action="store_true", help="the cost of 1,000 typical photos per model")
+    p.add_argument("--index", choices=["s3vectors", "pinecone"], default="s3vectors", help="with --estimate")
+    p.set_defaults(run=cmd_cost)
 
     p = sub.add_parser("serve", help="serve the web UI and the JSON API")
     p.add_argument("--host")
@@ -440,18 +474,139 @@ def cmd_redescribe(args: argparse.Namespace, settings: Settings) -> int:
     return 1 if counts["failed"] else 0
 
 
-def cmd_reindex(args: argparse.Namespace, settings: Settings) -> int:
+def _every_library(settings: Settings, args: argparse.Namespace) -> list:
+    """--user's library, or without it the local library and every account's."""
     library = _library(settings, args)
-    if library.owner == LOCAL_OWNER and not (args.user or settings.user):
-        owners = [LOCAL_OWNER, *(u.id for u in library.accounts.users() if u.id != LOCAL_OWNER)]
-        libraries = [library.for_owner(owner) for owner in owners]
-    else:
-        libraries = [library]
+    if library.owner != LOCAL_OWNER or args.user or settings.user:
+        return [library]
+    owners = [LOCAL_OWNER, *(u.id for u in library.accounts.users() if u.id != LOCAL_OWNER)]
+    return [library.for_owner(owner) for owner in owners]
+
+
+def cmd_reindex(args: argparse.Namespace, settings: Settings) -> int:
+    libraries = _every_library(settings, args)
+    library = libraries[0]
     total = sum(lib.repository.count() for lib in libraries)
     bar = _progress(total, "reindex", disabled=args.quiet)
     done = sum(lib.ingest.reindex(progress=bar.update) for lib in libraries)
     bar.close()
     print(f"{done} images reindexed with {library.embedder.name}")
+    return 0
+
+
+def cmd_redrive(args: argparse.Namespace, settings: Settings) -> int:
+    queue = args.queue or settings.ingest_dlq_url
+    if settings.storage != "s3":
+        print(
+            "nothing to redrive: the local back ends have no dead-letter queue. A photo that failed is "
+            "kept as a failed row (`imgsearch retry`), and `imgsearch reconcile` finds files with no row."
+        )
+        return 0
+    if not queue:
+        print(
+            "imgsearch: name the ingest function's dead-letter queue with --queue or "
+            "IMGSEARCH_INGEST_DLQ_URL (terraform -chdir=terraform output -raw ingest_dlq_url)",
+            file=sys.stderr,
+        )
+        return 2
+    from imgsearch.deadletters import SqsDeadLetters
+
+    library = _library(settings)
+    letters = SqsDeadLetters(library.aws.sqs, queue)
+
+    def owner_of(key: str):
+        owner = library.owner_of_key(key)
+        return None if owner is None else library.for_owner(owner).ingest
+
+    report = library.ingest.redrive(letters, settings.s3_bucket, owner_of, dry_run=args.dry_run)
+    for item in report.replayed:
+        why = f"  (it had failed: {_one_line(item.error, 80)})" if item.error else ""
+        print(f"{item.action:<8} {item.key}: {item.outcome}{why}")
+    for message_id, reason in report.kept:
+        print(f"kept in the queue: message {message_id}: {reason}", file=sys.stderr)
+    if args.dry_run:
+        print(f"{len(report.replayed)} events would be replayed (dry run: nothing changed)")
+        return 0
+    print(f"{report.removed} messages replayed and removed, {len(report.kept)} kept")
+    return 1 if report.kept else 0
+
+
+def cmd_reconcile(args: argparse.Namespace, settings: Settings) -> int:
+    libraries = _every_library(settings, args)
+    root = libraries[0]
+    by_owner: dict[str, list[str]] = {}
+    strays: list[str] = []
+    for key in root.storage.keys(settings.s3_originals_prefix):
+        owner = root.owner_of_key(key)
+        (strays if owner is None else by_owner.setdefault(owner, [])).append(key)
+    report: dict[str, dict] = {}
+    unsettled = False
+    for library in libraries:
+        found = library.ingest.reconcile(fix=args.fix, stored=by_owner.get(library.owner, []))
+        unsettled |= not found.clean and not found.fixed
+        groups = {
+            "originals with no row": found.orphan_originals,
+            "rows with no original": [f"{r.id} ({r.filename})" for r in found.missing_originals],
+            "indexed photos missing vectors": [f"{r.id} ({r.filename})" for r in found.unindexed],
+            "vectors of no photo": found.orphan_vectors,
+        }
+        user = None if library.owner == LOCAL_OWNER else library.accounts.user_by_id(library.owner)
+        report[user.name if user else "local library"] = {**groups, "fixed": found.fixed}
+    if args.json:
+        print(json.dumps({"libraries": report, "in no account's folder": strays}, indent=2))
+        return 1 if unsettled else 0
+    repairs = ("ingested (announced again on S3)", "deleted", "re-embedded", "deleted")
+    for name, groups in report.items():
+        if len(report) > 1:
+            print(f"{name}:")
+        for (what, items), repair in zip(list(groups.items())[:4], repairs, strict=True):
+            print(f"{len(items):>6}  {what}{f': {repair}' if groups['fixed'] and items else ''}")
+            for item in items[:20]:
+                print(f"          {item}")
+            if len(items) > 20:
+                print(f"          ... and {len(items) - 20} more")
+    if strays:
+        print(
+            f"{len(strays):>6}  originals in the folder of no account (left alone): {', '.join(strays[:5])}"
+        )
+    if unsettled:
+        print("run `imgsearch reconcile --fix` to repair these")
+    elif not any(v for groups in report.values() for k, v in groups.items() if k != "fixed"):
+        print("storage, rows and vectors agree")
+    return 1 if unsettled else 0
+
+
+def cmd_cost(args: argparse.Namespace, settings: Settings) -> int:
+    from imgsearch import costs
+
+    if args.estimate:
+        for model in costs.VISION_MODELS:
+            items = costs.estimate_per_thousand(model, args.index)
+            print(f"{model.name} ({model.profile_id}), per 1,000 photos:")
+            for item, dollars in items:
+                print(f"    ${dollars:>7.3f}  {item}")
+            print(f"    ${sum(d for _, d in items):>7.3f}  total")
+        print(f"(list prices as of {costs.PRICES_AS_OF}; assumptions in imgsearch/costs.py)")
+        return 0
+    usage = costs.running_cost(
+        batch for library in _every_library(settings, args) for batch in library.repository.iter_all()
+    )
+    if not usage:
+        print("no photo was described by a model that reports tokens (the local describer costs nothing)")
+        return 0
+    print(f"{'photos':>7} {'input tokens':>13} {'output tokens':>14} {'cost':>10} {'per 1,000':>10}  model")
+    for entry in usage:
+        dollars = "no price" if entry.dollars is None else f"${entry.dollars:,.2f}"
+        each = "" if entry.per_thousand is None else f"${entry.per_thousand:,.2f}"
+        print(
+            f"{entry.photos:>7,} {entry.input_tokens:>13,} {entry.output_tokens:>14,} "
+            f"{dollars:>10} {each:>10}  {entry.model}"
+        )
+    known = [e.dollars for e in usage if e.dollars is not None]
+    print(
+        f"describing so far: ${sum(known):,.2f} at list prices as of {costs.PRICES_AS_OF} "
+        "(imgsearch/costs.py)"
+    )
     return 0
 
 

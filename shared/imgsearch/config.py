@@ -12,7 +12,7 @@ from typing import Any
 PREFIX = "IMGSEARCH_"
 
 STORAGE_BACKENDS = ("local", "s3")
-INDEX_BACKENDS = ("local", "pinecone")
+INDEX_BACKENDS = ("local", "pinecone", "s3vectors")
 EMBEDDER_BACKENDS = ("local", "bedrock")
 DESCRIBER_BACKENDS = ("local", "bedrock", "openai")
 
@@ -77,11 +77,18 @@ class Settings:
     s3_originals_prefix: str = "originals/"
     s3_thumbnails_prefix: str = "thumbnails/"
     presign_expiry_s: int = 300
-    bedrock_describer_model: str = "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
+    ingest_dlq_url: str = ""  # the ingest function's dead-letter queue, for `imgsearch redrive`
+    bedrock_describer_model: str = "global.anthropic.claude-haiku-4-5-20251001-v1:0"
     bedrock_embed_model: str = "cohere.embed-english-v3"
-    bedrock_max_tokens: int = 600
-    aws_max_attempts: int = 3  # every AWS call, botocore standard retry mode (throttling backs off)
-    bedrock_timeout_s: float = 30.0  # x aws_max_attempts stays inside the ingest function's 120 s
+    bedrock_max_tokens: int = 400
+    # Every AWS call: botocore's standard retry mode (throttling backs off), these many attempts,
+    # each bounded by the connect timeout and a read timeout (Bedrock's own, or the general one).
+    aws_max_attempts: int = 3
+    aws_connect_timeout_s: float = 10.0
+    aws_read_timeout_s: float = 60.0
+    bedrock_timeout_s: float = 30.0
+    db_timeout_s: float = 30.0  # PostgreSQL: connecting, and the longest a statement may stay silent
+    create_index: bool = True  # create the vector index when missing (the web function leaves it to ingest)
 
     # Pinecone.
     pinecone_api_key: str = field(default="", repr=False)
@@ -91,7 +98,10 @@ class Settings:
     pinecone_region: str = "us-east-1"
     pinecone_host: str = ""  # set to talk to a given index host (e.g. a local stand-in)
     pinecone_control_host: str = ""
-    pinecone_create_index: bool = True  # the web function leaves creating it to ingest
+
+    # Amazon S3 Vectors.
+    s3vectors_bucket: str = ""
+    s3vectors_index: str = "descriptions"
 
     # SSM SecureString parameter names holding secrets in the cloud.
     ssm_database_url_param: str = ""
@@ -142,6 +152,13 @@ class Settings:
             return ((urlsplit(self.public_url).netloc or "").lower(),)
         return LOOPBACK_HOSTS
 
+    @property
+    def bedrock_worst_case_s(self) -> float:
+        """The longest one Bedrock call may take with every attempt hanging, backoff included."""
+        # Standard retry mode sleeps a random 0..2^n s (at most 20 s) before attempt n + 1.
+        backoff = sum(min(2.0**n, 20.0) for n in range(1, self.aws_max_attempts))
+        return self.aws_max_attempts * (self.aws_connect_timeout_s + self.bedrock_timeout_s) + backoff
+
     def with_overrides(self, **changes: Any) -> Settings:
         """A copy with some fields changed (values are coerced like environment strings)."""
         return _build({**asdict(self), **changes})
@@ -154,6 +171,16 @@ class Settings:
         _choice("describer", self.describer, DESCRIBER_BACKENDS)
         if self.storage == "s3" and not self.s3_bucket:
             raise ConfigError("IMGSEARCH_STORAGE=s3 needs IMGSEARCH_S3_BUCKET")
+        if self.index == "s3vectors" and not self.s3vectors_bucket:
+            raise ConfigError("IMGSEARCH_INDEX=s3vectors needs IMGSEARCH_S3VECTORS_BUCKET")
+        if self.describer == "bedrock" and self.bedrock_worst_case_s >= self.processing_lease_s:
+            # A hung Bedrock must mark the photo failed while its claim (on Lambda: the invocation) lasts.
+            raise ConfigError(
+                f"a Bedrock call may take up to {self.bedrock_worst_case_s:.0f} s "
+                "(IMGSEARCH_AWS_MAX_ATTEMPTS x (IMGSEARCH_AWS_CONNECT_TIMEOUT_S + "
+                "IMGSEARCH_BEDROCK_TIMEOUT_S) + backoff), not less than "
+                f"IMGSEARCH_PROCESSING_LEASE_S={self.processing_lease_s}"
+            )
         if self.describer == "openai" and not (self.openai_base_url and self.openai_model):
             raise ConfigError(
                 "IMGSEARCH_DESCRIBER=openai needs IMGSEARCH_OPENAI_BASE_URL and IMGSEARCH_OPENAI_MODEL"
@@ -168,6 +195,7 @@ class Settings:
             "thumbnail_px",
             "processing_lease_s",
             "port",
+            "aws_max_attempts",
         )
         for name in names:
             if getattr(self, name) < 1:

@@ -11,6 +11,7 @@ account's, sharing every client, connection and model with it.
 
 from __future__ import annotations
 
+import re
 import threading
 from datetime import timedelta
 from functools import cached_property
@@ -19,6 +20,8 @@ from typing import TYPE_CHECKING
 from imgsearch.config import Settings
 from imgsearch.models import LOCAL_OWNER
 from imgsearch.ports import Describer, Embedder, ImageRepository, Storage, VectorIndex
+
+ACCOUNT_ID = re.compile(r"^[0-9a-f]{32}$")  # as imgsearch.accounts makes them (uuid4().hex)
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -70,6 +73,20 @@ class Library:
         other._root = root
         return other
 
+    def owner_of_key(self, key: str) -> str | None:
+        """Whose photo a stored key is: originals/<account id>/..., as the web app hands out keys.
+
+        Keys in no account's folder (put there before accounts existed, or by hand) belong to the
+        local library; a key in the folder of an account that does not exist (removed meanwhile) to
+        no one.
+        """
+        prefix = self.settings.s3_originals_prefix
+        rest = key[len(prefix) :] if key.startswith(prefix) else key
+        folder, slash, _ = rest.partition("/")
+        if not slash or folder == LOCAL_OWNER or not ACCOUNT_ID.match(folder):
+            return LOCAL_OWNER
+        return folder if self.accounts.user_by_id(folder) is not None else None
+
     # ------------------------------------------------------------------ back ends
     # An owner's Library takes the shared ones from the local library it was made from.
 
@@ -105,7 +122,7 @@ class Library:
         url = self.settings.sqlalchemy_url
         if self.settings.ssm_database_url_param and not self.settings.database_url:
             url = self.aws.secret(self.settings.ssm_database_url_param)
-        engine = create_engine(url)
+        engine = create_engine(url, self.settings.db_timeout_s)
         upgrade(engine)
         return engine
 
@@ -186,6 +203,14 @@ class Library:
             if not api_key and self.settings.ssm_pinecone_api_key_param:
                 api_key = self.aws.secret(self.settings.ssm_pinecone_api_key_param)
             return PineconeIndex.connect(self.settings, api_key, self.embedder.dimension)
+        if self.settings.index == "s3vectors":
+            from imgsearch.index.s3vectors import S3VectorsIndex
+
+            s = self.settings
+            client, dimension = self.aws.s3vectors, self.embedder.dimension
+            return S3VectorsIndex.connect(
+                client, s.s3vectors_bucket, s.s3vectors_index, dimension, s.create_index
+            )
         from imgsearch.index.local import LocalVectorIndex
 
         dimension = self.embedder.dimension

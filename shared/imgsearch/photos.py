@@ -105,14 +105,17 @@ def make_thumbnail(data: bytes, max_px: int) -> bytes:
     return out.getvalue()
 
 
-def downscale(data: bytes, long_edge: int) -> tuple[bytes, str]:
-    """The photo with its long edge at most long_edge pixels, in its own format where we can keep it."""
+def downscale(data: bytes, long_edge: int, max_pixels: int | None = None) -> tuple[bytes, str]:
+    """The photo with its long edge at most long_edge pixels (and at most max_pixels in all), in its
+    own format where we can keep it."""
     with Image.open(io.BytesIO(data)) as probe:
         fmt = (probe.format or "JPEG").upper()
-        size = probe.size
-    if max(size) <= long_edge and fmt in MEDIA_TYPES:
+        width, height = probe.size
+    small = max_pixels is None or width * height <= max_pixels
+    if max(width, height) <= long_edge and small and fmt in MEDIA_TYPES:
         return data, MEDIA_TYPES[fmt]
-    image = open_upright(data, long_edge)
+    side = max(scaled_size((width, height), long_edge, max_pixels))
+    image = open_upright(data, side)
     out = io.BytesIO()
     if fmt == "PNG":
         image.save(out, "PNG", optimize=True)
@@ -128,6 +131,21 @@ def downscale(data: bytes, long_edge: int) -> tuple[bytes, str]:
         image = _flatten(image)
     image.save(out, "JPEG", quality=90)
     return out.getvalue(), "image/jpeg"
+
+
+def scaled_size(size: tuple[int, int], long_edge: int, max_pixels: int | None = None) -> tuple[int, int]:
+    """The size downscale gives a photo of this size: long edge and pixel count within bounds."""
+    width, height = size
+    scale = min(1.0, long_edge / max(width, height))
+    if max_pixels is not None:
+        scale = min(scale, math.sqrt(max_pixels / (width * height)))
+    side = max(1, int(max(width, height) * scale))
+    # Pillow rounds the short side either way: step down until even rounded up it keeps to the budget.
+    short, long = min(width, height), max(width, height)
+    while max_pixels is not None and side > 1 and side * math.ceil(side * short / long) > max_pixels:
+        side -= 1
+    other = max(1, math.ceil(side * short / long))
+    return (side, other) if width >= height else (other, side)
 
 
 def _flatten(image: Image.Image) -> Image.Image:

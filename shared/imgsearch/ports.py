@@ -9,7 +9,7 @@ is exactly as absent as one that does not exist. Storage is shared: its keys car
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from typing import Protocol
 
 from imgsearch.models import (
@@ -33,6 +33,10 @@ class Storage(Protocol):
     def delete(self, key: str) -> None: ...
 
     def exists(self, key: str) -> bool: ...
+
+    def keys(self, prefix: str) -> Iterator[str]:
+        """Every stored key that starts with prefix (reconcile compares them with the rows)."""
+        ...
 
     def url(
         self,
@@ -176,6 +180,10 @@ class VectorIndex(Protocol):
         ...
 
     def count(self) -> int: ...
+
+    def ids(self) -> Iterator[str]:
+        """Every vector id in the index (reconcile compares them with the rows)."""
+        ...
 
 
 class Embedder(Protocol):

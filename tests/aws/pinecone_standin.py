@@ -13,6 +13,7 @@ import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 MAX_UPSERT_VECTORS = 1000
 MAX_REQUEST_BYTES = 2 * 1000 * 1000
@@ -94,7 +95,9 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
         body = json.loads(raw) if raw else None
-        path = self.path.split("?", 1)[0]
+        path, query = urlsplit(self.path).path, parse_qs(urlsplit(self.path).query)
+        if method == "GET" and query:  # list and fetch take their arguments in the query string
+            body = {name: values if name == "ids" else values[0] for name, values in query.items()}
         with self.state.lock:
             self.state.requests.append(Request(method, path, len(raw), body))
             if not self.headers.get("Api-Key"):
@@ -118,6 +121,8 @@ class _Handler(BaseHTTPRequestHandler):
             ("POST", "/query"): self._query,
             ("POST", "/vectors/delete"): self._delete,
             ("POST", "/describe_index_stats"): self._stats,
+            ("GET", "/vectors/list"): self._list,
+            ("GET", "/vectors/fetch"): self._fetch,
         }
         if (method, path) in routes:
             return routes[(method, path)](body)
@@ -199,6 +204,30 @@ class _Handler(BaseHTTPRequestHandler):
         for vid in body.get("ids", []):
             space.pop(vid, None)
         return 200, {}
+
+    def _list(self, body: dict[str, Any]) -> tuple[int, Any]:
+        """Ids in id order, `limit` (default 100) per page, the next page's token as its offset."""
+        namespace = body.get("namespace", "")
+        ids = sorted(i for i in self.state.vectors.get(namespace, {}) if i.startswith(body.get("prefix", "")))
+        start, limit = int(body.get("paginationToken") or 0), int(body.get("limit") or 100)
+        answer: dict[str, Any] = {
+            "vectors": [{"id": i} for i in ids[start : start + limit]],
+            "namespace": namespace,
+            "usage": {"readUnits": 1},
+        }
+        if start + limit < len(ids):
+            answer["pagination"] = {"next": str(start + limit)}
+        return 200, answer
+
+    def _fetch(self, body: dict[str, Any]) -> tuple[int, Any]:
+        namespace = body.get("namespace", "")
+        space = self.state.vectors.get(namespace, {})
+        found = {
+            i: {"id": i, "values": space[i][0], "metadata": space[i][1]}
+            for i in body.get("ids", [])
+            if i in space
+        }
+        return 200, {"vectors": found, "namespace": namespace, "usage": {"readUnits": 1}}
 
     def _stats(self, body: dict[str, Any]) -> tuple[int, Any]:
         namespaces = {

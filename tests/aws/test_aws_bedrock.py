@@ -34,7 +34,9 @@ from photos import photo
         ("GIF", (2000, 1000), "gif"),  # resized: its first frame, still a GIF
     ],
 )
-def test_describer_sends_the_photo_in_its_real_format_at_most_1568px(bedrock, fmt, size, sent_format):
+def test_describer_sends_the_photo_in_its_real_format_at_most_1_15_megapixels(
+    bedrock, fmt, size, sent_format
+):
     bedrock.describe_as("A red rectangle on a plain background.")
     describer = BedrockDescriber(bedrock.client, DESCRIBER_MODEL, max_tokens=321)
 
@@ -45,7 +47,13 @@ def test_describer_sends_the_photo_in_its_real_format_at_most_1568px(bedrock, fm
     assert image["format"] == sent_format
     with Image.open(io.BytesIO(image["source"]["bytes"])) as sent:
         assert sent.format.lower() == sent_format  # the declared format is the bytes' own
-        assert max(sent.size) == min(max(size), 1568)
+        width, height = sent.size
+    # Past ~1.15 megapixels Claude shrinks the photo itself: more pixels would cost and buy nothing.
+    if size[0] * size[1] <= 1_150_000:
+        assert (width, height) == size
+    else:
+        assert 1_140_000 <= width * height <= 1_150_000
+        assert width / height == pytest.approx(size[0] / size[1], rel=0.01)
     assert request["modelId"] == DESCRIBER_MODEL
     assert request["inferenceConfig"]["maxTokens"] == 321
     assert description.text == "A red rectangle on a plain background."
@@ -204,3 +212,29 @@ def test_embedding_throttled_is_a_backend_error(bedrock):
     bedrock.fail_embed("ThrottlingException")
     with pytest.raises(BackendError, match="throttled embedding text"):
         BedrockEmbedder(bedrock.client, EMBED_MODEL).embed_query("harbour")
+
+
+@pytest.mark.parametrize(
+    ("model_id", "most_pixels"),
+    [
+        ("global.anthropic.claude-haiku-4-5-20251001-v1:0", 1_150_000),
+        ("global.anthropic.claude-sonnet-4-5-20250929-v1:0", 1_150_000),
+        ("us.amazon.nova-lite-v1:0", 800_000),  # Nova takes the same Converse request, fewer pixels
+    ],
+)
+def test_each_offered_model_gets_one_converse_request_of_the_same_shape(model_id, most_pixels):
+    stub = BedrockStub(bedrock_client(), describer_model=model_id)  # Stubber checks it against the model
+    stub.describe_as(
+        '{"description": "A sign on a wall.", "labels": ["sign"], "people": 0, "text": "OPEN 9-5"}'
+    )
+
+    description = BedrockDescriber(stub.client, model_id).describe(photo(size=(4032, 3024)), {})
+
+    (request,) = stub.requests("Converse")
+    with Image.open(io.BytesIO(request["messages"][0]["content"][0]["image"]["source"]["bytes"])) as sent:
+        assert most_pixels * 0.99 <= sent.size[0] * sent.size[1] <= most_pixels
+    assert request["inferenceConfig"]["maxTokens"] == 400
+    # The visible text is asked for once and joins the description, where search finds it.
+    assert description.text == 'A sign on a wall.\nVisible text: "OPEN 9-5"'
+    assert (description.details["input_tokens"], description.details["output_tokens"]) == (1200, 80)
+    stub.stubber.deactivate()

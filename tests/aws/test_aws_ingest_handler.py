@@ -16,6 +16,7 @@ from moto import mock_aws
 import imgsearch_ingest.handler as ingest_lambda
 from imgsearch.aws import AwsClients
 from imgsearch.config import load_settings
+from imgsearch.costs import running_cost
 from imgsearch.describers.bedrock import BedrockDescriber
 from imgsearch.library import Library
 from imgsearch.models import Status
@@ -74,6 +75,10 @@ def bucket_keys(s3) -> set[str]:
 def test_an_upload_is_indexed_under_its_own_key(s3, lambda_library, load_event):
     data = photo(colour=(240, 120, 20), caption="Sunset over the harbour at Honfleur")
     upload(s3, POSTED_KEY, data, filename="caf%C3%A9 au lait.jpg")
+    downloads = []
+    lambda_library.storage.client.meta.events.register(
+        "before-call.s3.GetObject", lambda **_: downloads.append(1)
+    )
 
     result = handler(delivered(load_event("s3_object_created_post"), s3), None)
 
@@ -82,6 +87,7 @@ def test_an_upload_is_indexed_under_its_own_key(s3, lambda_library, load_event):
         "records": [{"key": POSTED_KEY, "action": "created", "outcome": "new", "image_id": image.id}]
     }
     assert image.status == Status.INDEXED, image.error
+    assert len(downloads) == 1  # read once, then thumbnailed and described from those bytes
     assert image.filename == "café au lait.jpg"
     assert (image.content_type, image.width, image.height) == ("image/jpeg", 640, 480)
     assert image.source_etag == s3.head_object(Bucket=BUCKET, Key=POSTED_KEY)["ETag"].strip('"')
@@ -162,6 +168,13 @@ def test_an_invalid_upload_is_a_failed_row_and_is_not_retried(s3, lambda_library
     assert (image.status, image.error) == (Status.FAILED, error)
     assert lambda_library.repository.count() == 1
     assert image.vector_count == 0 and image.thumbnail_key is None
+    # The file is deleted (never served), the row stays to tell the uploader why, also once S3
+    # reports the deletion.
+    assert bucket_keys(s3) == set()
+    removed = load_event("s3_object_removed_delete")
+    removed["Records"][0]["s3"]["object"]["key"] = "originals/notes+2024.jpg"
+    assert handler(removed, None)["records"][0]["outcome"] == "refused upload"
+    assert lambda_library.repository.by_key("originals/notes 2024.jpg").error == error
 
 
 def test_an_oversize_upload_is_refused_without_reading_it_all(
@@ -180,7 +193,7 @@ def test_an_oversize_upload_is_refused_without_reading_it_all(
         "the file is 5.5 MB, over the 1.0 MB limit for one photo",
     )
     assert image.size_bytes == len(data)
-    assert "originals/notes 2024.jpg" in bucket_keys(s3)
+    assert bucket_keys(s3) == set()  # refused, so deleted: the bucket serves nothing that is not a photo
 
 
 def test_a_backend_failure_is_recorded_then_raised_so_lambda_retries(
@@ -330,6 +343,16 @@ def test_cloud_configuration_end_to_end(s3, tmp_path, pinecone_standin, load_eve
     stored = pinecone_standin.vectors("photos")
     assert len(stored) == sum(i.vector_count for i in images)
     assert {meta["embedder"] for _, meta in stored.values()} == {f"bedrock:{EMBED_MODEL}"}
+
+    # Each photo keeps the tokens its description used: `imgsearch cost` adds them up at list prices.
+    (usage,) = running_cost(library.repository.iter_all())
+    assert (usage.model, usage.photos, usage.input_tokens, usage.output_tokens) == (
+        DESCRIBER_MODEL,
+        3,
+        3600,
+        240,
+    )
+    assert usage.dollars == pytest.approx((3600 * 3.30 + 240 * 16.50) / 1e6)  # Sonnet 4.5, us. profile
 
     results = library.search.search("sign Col du Midi")
     assert results[0].image.id == images[2].id

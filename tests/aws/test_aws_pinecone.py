@@ -50,7 +50,7 @@ def test_connect_creates_a_serverless_cosine_index_with_the_embedders_dimension(
 
 
 def test_the_web_function_does_not_create_the_index(pinecone_standin):
-    settings = pinecone_settings(pinecone_standin, pinecone_create_index="false")
+    settings = pinecone_settings(pinecone_standin, create_index="false")
     with pytest.raises(BackendError, match="created when the first photo is ingested"):
         PineconeIndex.connect(settings, "key", 1024)
     assert not [r for r in pinecone_standin.requests("/indexes") if r.method == "POST"]
@@ -174,3 +174,15 @@ def test_each_owner_has_a_namespace_and_sees_only_its_own_vectors(pinecone_stand
     assert alice.count() == 4
     with pytest.raises(ValueError, match="another owner"):
         bob.upsert(mine[:1])
+
+
+def test_every_id_is_listed_across_pages_and_vectors_are_fetched(pinecone_standin):
+    index = PineconeIndex.connect(pinecone_settings(pinecone_standin), "key", 8)
+    records = random_records(250, 8, images=50)
+    index.upsert(records)
+
+    assert sorted(index.ids()) == sorted(r.id for r in records)
+    assert len(pinecone_standin.requests("/vectors/list")) == 3  # pages of 100
+    fetched = index.fetch([records[3].id, "never-stored#0"])
+    assert list(fetched) == [records[3].id]
+    assert fetched[records[3].id] == pytest.approx(records[3].values)

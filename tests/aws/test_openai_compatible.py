@@ -42,7 +42,7 @@ def test_sends_the_same_prompt_and_a_scaled_data_uri():
     prefix, encoded = image["image_url"]["url"].split(",", 1)
     assert prefix == "data:image/png;base64"
     with Image.open(io.BytesIO(base64.b64decode(encoded))) as sent:
-        assert sent.format == "PNG" and sent.size == (1568, 1045)
+        assert sent.format == "PNG" and sent.size == (1312, 875)  # 1.15 megapixels
     assert description.text == "A green field under a blue sky."
     assert description.details["model"] == "qwen2.5-vl"
 

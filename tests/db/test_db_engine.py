@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import socket
 import ssl
+import time
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
 from imgsearch.db.engine import create_engine, normalise_url
 
@@ -46,8 +49,24 @@ def test_local_postgres_without_sslmode_has_no_tls(url):
 
 
 def test_sslmode_disable_turns_tls_off():
+    # pg8000 1.31 takes None as "try TLS, unverified"; only False means no TLS at all.
     _, connect_args = normalise_url(f"postgresql://alex@{NEON}/neondb?sslmode=disable")
-    assert connect_args == {"ssl_context": None}
+    assert connect_args == {"ssl_context": False}
+
+
+def test_a_silent_server_fails_the_connection_in_time():
+    # GIVEN a server that accepts the connection and never answers (a hung or unreachable database)
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        port = listener.getsockname()[1]
+        engine = create_engine(f"postgresql://alex:pw@127.0.0.1:{port}/imgsearch?sslmode=disable", 0.5)
+        started = time.monotonic()
+        # WHEN connecting THEN pg8000 gives up after the timeout instead of waiting for ever
+        with pytest.raises((OperationalError, TimeoutError)):
+            engine.connect()
+        assert time.monotonic() - started < 10
+        engine.dispose()
 
 
 def test_sqlite_is_left_alone(tmp_path):
@@ -60,6 +79,16 @@ def test_sqlite_engine_uses_wal(tmp_path):
     engine = create_engine(f"sqlite:///{tmp_path / 'deep' / 'x.db'}")
     with engine.connect() as conn:
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+    engine.dispose()
+
+
+@pytest.mark.postgres
+def test_sslmode_disable_connects_in_plain_text(postgres_url):
+    url = postgres_url.replace("postgresql+pg8000://", "postgresql://") + "?sslmode=disable"
+    engine = create_engine(url, timeout_s=5)
+    with engine.connect() as conn:
+        ssl_used = text("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
+        assert conn.execute(ssl_used).scalar() is False
     engine.dispose()
 
 

@@ -324,39 +324,64 @@ def as_list(value: str | list[str]) -> list[str]:
     return [value] if isinstance(value, str) else list(value)
 
 
-def expected_grants(function: str) -> dict[str, set[str]]:
+DESCRIBER = "global.anthropic.claude-haiku-4-5-20251001-v1:0"  # the default: a global inference profile
+DESCRIBER_PROFILE = f"arn:aws:bedrock:{REGION}:{ACCOUNT_ID}:inference-profile/{DESCRIBER}"
+VECTOR_BUCKET = f"arn:aws:s3vectors:{REGION}:{ACCOUNT_ID}:bucket/{NAME}-vectors-{ACCOUNT_ID}-{REGION}"
+
+
+def expected_grants(function: str, index: str = "pinecone") -> dict[str, set[str]]:
     """Per action, exactly the resources a function's role may use (with the default variables)."""
     bucket = f"arn:aws:s3:::{NAME}-{ACCOUNT_ID}-{REGION}"
-    objects = {f"{bucket}/originals/*", f"{bucket}/thumbnails/*"}
+    originals, thumbnails = f"{bucket}/originals/*", f"{bucket}/thumbnails/*"
     log_group = f"arn:aws:logs:{REGION}:{ACCOUNT_ID}:log-group:/aws/lambda/{NAME}-{function}:*"
     ssm = f"arn:aws:ssm:{REGION}:{ACCOUNT_ID}:parameter/{NAME}"
-    parameters = {f"{ssm}/database-url", f"{ssm}/pinecone-api-key"}
+    parameters = {f"{ssm}/database-url"}
+    if index == "pinecone":
+        parameters.add(f"{ssm}/pinecone-api-key")
     models = {f"arn:aws:bedrock:{REGION}::foundation-model/cohere.embed-english-v3"}
-    if function == "ingest":
-        claude = "anthropic.claude-sonnet-4-5-20250929-v1:0"
-        models.add(f"arn:aws:bedrock:{REGION}:{ACCOUNT_ID}:inference-profile/us.{claude}")
-        models.update(
-            f"arn:aws:bedrock:{region}::foundation-model/{claude}"
-            for region in ("us-east-1", "us-east-2", "us-west-1", "us-west-2")
-        )
-    else:
-        parameters.add(f"{ssm}/web-secret-key")
     grants = {
         "logs:CreateLogStream": {log_group},
         "logs:PutLogEvents": {log_group},
-        "s3:ListBucket": {bucket},
-        "s3:GetObject": objects,
-        "s3:PutObject": objects,
-        "s3:DeleteObject": objects,
-        "bedrock:InvokeModel": models,
         "ssm:GetParameter": parameters,
+        "bedrock:InvokeModel": models,
     }
+    vector_index = f"{VECTOR_BUCKET}/index/descriptions"
     if function == "ingest":
-        grants["sqs:SendMessage"] = {f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:{NAME}-ingest-dlq"}
+        claude = DESCRIBER.removeprefix("global.")
+        # A global profile routes to any region: the region-less ARN, and the model here.
+        models.update(
+            {
+                DESCRIBER_PROFILE,
+                f"arn:aws:bedrock:{REGION}::foundation-model/{claude}",
+                f"arn:aws:bedrock:::foundation-model/{claude}",
+            }
+        )
+        grants |= {
+            "s3:GetObject": {originals},
+            "s3:DeleteObject": {originals, thumbnails},
+            "s3:PutObject": {thumbnails},
+            "s3:ListBucket": {bucket},
+            "sqs:SendMessage": {f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:{NAME}-ingest-dlq"},
+        }
+        if index == "s3vectors":
+            for action in ("CreateIndex", "GetIndex", "PutVectors", "GetVectors", "DeleteVectors", "QueryVectors"):
+                grants[f"s3vectors:{action}"] = {vector_index}
+            for action in ("GetVectorBucket", "CreateVectorBucket"):
+                grants[f"s3vectors:{action}"] = {VECTOR_BUCKET}
+    else:
+        parameters.add(f"{ssm}/web-secret-key")
+        grants |= {
+            "s3:GetObject": {originals, thumbnails},
+            "s3:PutObject": {originals},
+            "s3:DeleteObject": {originals, thumbnails},
+        }
+        if index == "s3vectors":
+            for action in ("GetVectors", "DeleteVectors", "QueryVectors"):
+                grants[f"s3vectors:{action}"] = {vector_index}
     return grants
 
 
-def check_least_privilege(function: str, document: dict[str, Any]) -> None:
+def check_least_privilege(function: str, document: dict[str, Any], index: str = "pinecone") -> None:
     """Assert a role policy grants exactly what the function needs, on exactly its resources.
 
     Every action must be named (no wildcard), no statement may use Resource "*" (none of these
@@ -375,11 +400,8 @@ def check_least_privilege(function: str, document: dict[str, Any]) -> None:
             granted.setdefault(action, set()).update(resources)
         if any(":foundation-model/anthropic." in arn for arn in resources):
             condition = statement.get("Condition", {}).get("StringEquals", {})
-            assert as_list(condition.get("bedrock:InferenceProfileArn", [])) == [
-                f"arn:aws:bedrock:{REGION}:{ACCOUNT_ID}:inference-profile/"
-                "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
-            ], statement
-    assert granted == expected_grants(function)
+            assert as_list(condition.get("bedrock:InferenceProfileArn", [])) == [DESCRIBER_PROFILE], statement
+    assert granted == expected_grants(function, index)
 
 
 @pytest.fixture(scope="session")

@@ -85,7 +85,8 @@ def test_originals_and_only_originals_trigger_ingest(stack):
 @pytest.mark.parametrize(
     ("name", "handler", "memory", "timeout", "reserved"),
     [
-        (INGEST, "imgsearch_ingest.handler.handler", 1024, 120, 4),
+        # Unreserved: deployable on a new account (concurrency quota 10, all of it kept unreserved).
+        (INGEST, "imgsearch_ingest.handler.handler", 1024, 120, None),
         (WEB, "imgsearch_web.lambda_handler.handler", 512, 29, None),  # bounded by API throttling
     ],
 )
@@ -113,6 +114,15 @@ def test_web_knows_its_own_url(stack):
     variables = config["Environment"]["Variables"]
     assert variables["IMGSEARCH_PUBLIC_URL"] == stack.outputs["site_url"]
     assert variables["IMGSEARCH_SSM_SECRET_KEY_PARAM"] == "/imgsearch/web-secret-key"
+
+
+def test_a_search_gives_up_before_api_gateway_does(stack):
+    from test_terraform_plan import worst_case_s
+
+    variables = stack.client("lambda").get_function_configuration(FunctionName=WEB)["Environment"]["Variables"]
+    assert worst_case_s(variables) < 29 - 3  # one query embedding, every attempt hanging
+    assert float(variables["IMGSEARCH_DB_TIMEOUT_S"]) * 2 < 29
+    assert variables["IMGSEARCH_CREATE_INDEX"] == "false"  # creating an index is ingest's job
 
 
 def test_failed_ingest_events_go_to_the_dead_letter_queue(stack):

@@ -57,7 +57,10 @@ def test_functions_are_lean_and_outside_any_vpc(plan):
         assert not values.get("vpc_config")
         assert not values.get("snap_start")
         assert values["publish"] is False  # no versions, so no provisioned concurrency either
-    assert functions["imgsearch-ingest"]["reserved_concurrent_executions"] == 4
+    # Nothing reserved: a new account (quota 10) must keep all 10 unreserved (make deploy reserves
+    # where get-account-settings shows room; see scripts/lambda_concurrency.py).
+    assert functions["imgsearch-ingest"]["reserved_concurrent_executions"] == -1
+    assert functions["imgsearch-web"]["reserved_concurrent_executions"] == -1
     assert functions["imgsearch-ingest"]["memory_size"] == 1024
     assert functions["imgsearch-web"]["memory_size"] == 512
 
@@ -85,11 +88,55 @@ def test_functions_get_parameter_names_not_values(plan):
         assert not SECRET_VARIABLES & set(variables)
 
 
+def worst_case_s(variables: dict[str, str]) -> float:
+    """A Bedrock call's worst case with these settings (as imgsearch.config computes it)."""
+    from imgsearch.config import load_settings
+
+    names = ("IMGSEARCH_AWS_MAX_ATTEMPTS", "IMGSEARCH_AWS_CONNECT_TIMEOUT_S", "IMGSEARCH_BEDROCK_TIMEOUT_S")
+    return load_settings(environ={n: variables[n] for n in names}, env_file=None).bedrock_worst_case_s
+
+
+def test_every_call_gives_up_inside_the_function_timeouts(plan):
+    functions = {
+        r["values"]["function_name"]: r["values"]
+        for r in plan.resources()
+        if r["type"] == "aws_lambda_function"
+    }
+    ingest = functions["imgsearch-ingest"]
+    variables = ingest["environment"][0]["variables"]
+    # A hung Bedrock marks the photo failed with time to spare (and the app checks it against the lease).
+    assert worst_case_s(variables) <= ingest["timeout"] - 15
+    assert float(variables["IMGSEARCH_DB_TIMEOUT_S"]) * 2 < ingest["timeout"]
+    assert float(variables["IMGSEARCH_AWS_READ_TIMEOUT_S"]) < ingest["timeout"] / 3
+    # The web function's environment is known after apply only: test_terraform_apply checks it.
+
+
+def test_pinecone_defaults_to_the_free_plans_region(plan):
+    (ingest,) = [r for r in plan.resources() if r["address"] == "module.ingest.aws_lambda_function.this"]
+    assert ingest["values"]["environment"][0]["variables"]["IMGSEARCH_PINECONE_REGION"] == "us-east-1"
+
+
 @pytest.mark.parametrize("function", ["ingest", "web"])
 def test_role_policy_is_least_privilege(plan, least_privilege, function):
     address = f"module.{function}_role.aws_iam_role_policy.this"
     (policy,) = [r for r in plan.resources() if r["address"] == address]
     least_privilege(function, json.loads(policy["values"]["policy"]))
+
+
+def test_s3_vectors_roles_reach_only_their_bucket_and_index(plan, least_privilege):
+    with_vectors = plan.make("-var=vector_index=s3vectors")
+    for function in ("ingest", "web"):
+        address = f"module.{function}_role.aws_iam_role_policy.this"
+        (policy,) = [r for r in with_vectors.resources() if r["address"] == address]
+        least_privilege(function, json.loads(policy["values"]["policy"]), index="s3vectors")
+    (ingest,) = [r for r in with_vectors.resources() if r["address"] == "module.ingest.aws_lambda_function.this"]
+    variables = ingest["values"]["environment"][0]["variables"]
+    assert variables["IMGSEARCH_INDEX"] == "s3vectors"
+    assert variables["IMGSEARCH_S3VECTORS_BUCKET"] == "imgsearch-vectors-123456789012-us-east-1"
+    assert variables["IMGSEARCH_S3VECTORS_INDEX"] == "descriptions"
+    assert not [name for name in variables if name.startswith("IMGSEARCH_PINECONE")]
+    # No aws_s3vectors_* resource: the stack deploys with AWS provider 5.x as with 6.x (see README).
+    assert not [r for r in with_vectors.resources() if r["type"].startswith("aws_s3vectors")]
 
 
 def test_a_customer_managed_key_is_usable_only_through_ssm(plan):

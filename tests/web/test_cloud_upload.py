@@ -222,3 +222,34 @@ def test_an_unfilled_session_key_parameter_is_not_used(aws, make_app, cloud_sett
     app = make_app(settings=cloud_settings.with_overrides(ssm_secret_key_param="/imgsearch/web-secret-key"))
     assert app.secret_key != "UNSET" and len(app.secret_key) >= 32
     assert "/imgsearch/web-secret-key is not set" in caplog.text
+
+
+def test_a_refused_upload_is_deleted_and_never_served(cloud, cloud_app, aws):
+    # A POSTed "photo" that is not one must not make the bucket a free file host.
+    aws.put_object(Bucket=BUCKET, Key="originals/x.jpg", Body=b"%PDF-1.4", ContentType="image/jpeg")
+    image = (
+        cloud_app.extensions["imgsearch"]
+        .ingest.register_stored("originals/x.jpg", b"%PDF-1.4", "x.jpg")
+        .image
+    )
+
+    response = cloud.get(f"/images/{image.id}/original")
+
+    assert response.status_code == 404
+    assert "was not a photo we take, so it was deleted" in response.get_data(as_text=True)
+    assert "Contents" not in aws.list_objects_v2(Bucket=BUCKET)
+
+
+def test_a_long_non_ascii_name_still_fits_s3_metadata(cloud, aws, cat_jpeg):
+    name = "🐈 кот " * 40 + ".jpg"  # 255 characters once cut, ~2.9 KB percent-encoded
+    upload = cloud.post(
+        "/api/uploads", json={"files": [{"filename": name, "size": len(cat_jpeg), "type": "image/jpeg"}]}
+    ).json["uploads"][0]
+
+    value = upload["fields"]["x-amz-meta-filename"]
+    assert len(value.encode()) <= 1024  # S3 allows 2 KB of user metadata in all
+    assert unquote(value).endswith(".jpg") and name[-255:].startswith(unquote(value)[:-4])
+    sent = requests.post(
+        upload["url"], data=upload["fields"], files={"file": ("x.jpg", cat_jpeg, "image/jpeg")}, timeout=10
+    )
+    assert int(sent.status_code) == 201

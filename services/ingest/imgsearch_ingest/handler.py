@@ -1,9 +1,10 @@
 """The ingest Lambda: S3 object events in; each record becomes an indexed (or failed) image, or a deletion.
 
 The Library (clients, database engine, index connection) is built on the first invocation and reused
-by every later one in the same container. Invalid uploads are recorded as failed images and not
-retried; back-end failures are recorded on the image and then raised, so Lambda retries the event
-(and, after its retries, sends it to the dead-letter queue). Repeated deliveries are harmless.
+by every later one in the same container. Invalid uploads are recorded as failed images (and
+deleted from the bucket, which must not serve them) and not retried; back-end failures are recorded
+on the image and then raised, so Lambda retries the event (and, after its retries, sends it to the
+dead-letter queue, which `imgsearch redrive` replays). Repeated deliveries are harmless.
 """
 
 from __future__ import annotations
@@ -11,34 +12,20 @@ from __future__ import annotations
 import email.header
 import logging
 import posixpath
-import re
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import unquote, unquote_plus
+from urllib.parse import unquote
 
 from imgsearch.config import load_settings
 from imgsearch.errors import BackendError
+from imgsearch.events import ObjectEvent, parse_s3_event
 from imgsearch.library import Library
 from imgsearch.logs import configure as configure_logging
-from imgsearch.models import LOCAL_OWNER, Status
+from imgsearch.models import Status
 
 log = logging.getLogger("imgsearch_ingest")
 
 _library: Library | None = None
-ACCOUNT_ID = re.compile(r"^[0-9a-f]{32}$")  # as imgsearch.accounts makes them (uuid4().hex)
-
-
-@dataclass(frozen=True)
-class ObjectEvent:
-    """One record of an S3 event notification, with its key decoded."""
-
-    action: str  # "created" or "removed"
-    name: str  # e.g. "ObjectCreated:Put"
-    bucket: str
-    key: str
-    etag: str | None = None
-    version_id: str | None = None
-    size: int | None = None
 
 
 @dataclass(frozen=True)
@@ -66,7 +53,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     library = get_library()
     outcomes: list[dict[str, Any]] = []
     failures: list[tuple[str, Exception]] = []
-    for record in parse_event(event):
+    for record in parse_s3_event(event):
         try:
             outcome = handle_record(library, record)
         except Exception as exc:  # every record is tried; the event is retried as a whole below
@@ -91,37 +78,6 @@ def get_library() -> Library:
     return _library
 
 
-def parse_event(event: dict[str, Any]) -> list[ObjectEvent]:
-    """The S3 records of an event notification that create or remove objects."""
-    records: list[ObjectEvent] = []
-    for raw in event.get("Records") or []:
-        if raw.get("eventSource") != "aws:s3":
-            log.warning("ignoring a record from %s", raw.get("eventSource"))
-            continue
-        name = str(raw.get("eventName", ""))
-        if name.startswith("ObjectCreated:"):
-            action = "created"
-        elif name.startswith(("ObjectRemoved:", "LifecycleExpiration:")):
-            action = "removed"
-        else:
-            log.info("ignoring %s", name)
-            continue
-        s3 = raw.get("s3") or {}
-        obj = s3.get("object") or {}
-        records.append(
-            ObjectEvent(
-                action=action,
-                name=name,
-                bucket=(s3.get("bucket") or {}).get("name", ""),
-                key=unquote_plus(obj.get("key", "")),  # S3 sends keys form-encoded
-                etag=(obj.get("eTag") or "").strip('"') or None,
-                version_id=obj.get("versionId") or None,
-                size=obj.get("size"),
-            )
-        )
-    return records
-
-
 def handle_record(library: Library, record: ObjectEvent) -> Outcome:
     """Ingest or remove the object one record is about."""
     settings = library.settings
@@ -130,7 +86,7 @@ def handle_record(library: Library, record: ObjectEvent) -> Outcome:
         return Outcome(record.key, record.action, "other bucket")
     if not record.key or record.key.endswith("/") or record.key.startswith(settings.s3_thumbnails_prefix):
         return Outcome(record.key, record.action, "skipped")
-    owner = owner_of(library, record.key)
+    owner = library.owner_of_key(record.key)
     if owner is None:
         log.warning("%s is in the folder of an account that does not exist; left alone", record.key)
         return Outcome(record.key, record.action, "no such account")
@@ -138,20 +94,6 @@ def handle_record(library: Library, record: ObjectEvent) -> Outcome:
     if record.action == "created":
         return ingest_object(library, record)
     return remove_object(library, record)
-
-
-def owner_of(library: Library, key: str) -> str | None:
-    """Whose photo a key is: originals/<account id>/..., as the web app hands out keys.
-
-    Keys in no account's folder (put there before accounts existed, or by hand) belong to the local
-    library; a key in the folder of an account that does not exist (removed meanwhile) to no one.
-    """
-    prefix = library.settings.s3_originals_prefix
-    rest = key[len(prefix) :] if key.startswith(prefix) else key
-    folder, slash, _ = rest.partition("/")
-    if not slash or folder == LOCAL_OWNER or not ACCOUNT_ID.match(folder):
-        return LOCAL_OWNER
-    return folder if library.accounts.user_by_id(folder) is not None else None
 
 
 def ingest_object(library: Library, record: ObjectEvent) -> Outcome:
@@ -173,7 +115,7 @@ def ingest_object(library: Library, record: ObjectEvent) -> Outcome:
     )
     image = registered.image
     if registered.needs_processing:
-        image = library.ingest.process(image.id)
+        image = library.ingest.process(image.id, data=data)  # the bytes just read: no second download
         if image.status == Status.FAILED:
             raise BackendError(f"processing {record.key} failed: {image.error}")
         if image.status != Status.INDEXED:
@@ -185,13 +127,8 @@ def ingest_object(library: Library, record: ObjectEvent) -> Outcome:
 
 def remove_object(library: Library, record: ObjectEvent) -> Outcome:
     """Forget a deleted object: its vectors, thumbnail and row."""
-    image = library.repository.by_key(record.key)
-    if image is None:
-        return Outcome(record.key, record.action, "not recorded")
-    if library.storage.exists(record.key):  # uploaded again after this deletion
-        return Outcome(record.key, record.action, "exists again", image.id)
-    library.ingest.delete(image.id)
-    return Outcome(record.key, record.action, "deleted", image.id)
+    outcome, image = library.ingest.forget_stored(record.key)
+    return Outcome(record.key, record.action, outcome, image.id if image else None)
 
 
 def original_filename(key: str, info: dict[str, Any]) -> str:

@@ -36,6 +36,9 @@ MAX_FILES_PER_PRESIGN = 100
 MAX_PRESIGN_EXPIRY_S = 3600
 # Kept readable when the ingest side reads the metadata raw; `unquote` restores any other name.
 _METADATA_SAFE = " !#$&'()*+,-./:;=?@[]^_`{|}~"
+# S3 allows 2 KB of user metadata per object; a percent-encoded name gets at most half of it
+# (255 characters of emoji would need 3 KB).
+MAX_FILENAME_METADATA = 1024
 
 
 def library() -> Library:
@@ -378,10 +381,21 @@ def _presign_one(lib: Library, item: Any, expiry_s: int) -> dict[str, Any]:
         key,
         conf.max_upload_bytes,
         expiry_s,
-        metadata={"filename": quote(filename, safe=_METADATA_SAFE)},
+        metadata={"filename": metadata_filename(filename)},
         content_type=content_type,  # pinned: S3 stores and serves the type we checked
     )
     return {"filename": filename, "key": key, "url": post["url"], "fields": post["fields"]}
+
+
+def metadata_filename(filename: str) -> str:
+    """The name as an S3 metadata value: percent-encoded, cut (keeping its extension) to fit."""
+    stem, dot, extension = filename.rpartition(".")
+    if not dot or len(extension) > 10:
+        stem, extension = filename, ""
+    suffix = f".{extension}" if extension else ""
+    while stem and len(quote(stem + suffix, safe=_METADATA_SAFE)) > MAX_FILENAME_METADATA:
+        stem = stem[: -max(1, len(stem) // 8)]  # whole characters, so no UTF-8 sequence is split
+    return quote((stem or "upload") + suffix, safe=_METADATA_SAFE)[:MAX_FILENAME_METADATA]
 
 
 def _check_cloud_file(item: Mapping[str, Any], filename: str, conf: Settings) -> tuple[str | None, str]:

@@ -7,6 +7,7 @@ import io
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 
 from imgsearch.models import Status
+from imgsearch.pipeline.adding import ORIGINAL_DELETED
 from imgsearch_web.actions import (
     delete_image,
     delete_images,
@@ -54,6 +55,10 @@ def thumbnail(image_id: str):
 @bp.get("/<image_id>/original")
 def original(image_id: str):
     image = image_or_404(image_id)
+    if image.details.get(ORIGINAL_DELETED):
+        abort(
+            404, description=f"{image.filename} was not a photo we take, so it was deleted ({image.error})."
+        )
     return _serve(image.storage_key, image.content_type, image.filename, etag=f"{image.id}-original")
 
 

@@ -13,8 +13,12 @@ LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", ""}
 VERIFYING_MODES = {"require", "verify-ca", "verify-full"}
 
 
-def normalise_url(url: str) -> tuple[URL, dict]:
-    """The SQLAlchemy URL to connect with and the DBAPI connect arguments it needs."""
+def normalise_url(url: str, timeout_s: float | None = None) -> tuple[URL, dict]:
+    """The SQLAlchemy URL to connect with and the DBAPI connect arguments it needs.
+
+    timeout_s bounds connecting to PostgreSQL and each wait for the server (pg8000 waits for ever
+    without it), so a hung database fails a request instead of outliving it.
+    """
     parsed = make_url(url)
     connect_args: dict = {}
     if parsed.get_backend_name() in ("postgresql", "postgres"):  # "postgres://" as Heroku-style URLs say
@@ -30,15 +34,18 @@ def normalise_url(url: str) -> tuple[URL, dict]:
             # libpq's "require" does not verify; we verify anyway, as a hosted service should pass.
             connect_args["ssl_context"] = ssl.create_default_context()
         elif mode == "disable":
-            connect_args["ssl_context"] = None
+            # False, not None: pg8000 1.31 reads None as "try TLS without verifying it".
+            connect_args["ssl_context"] = False
+        if timeout_s:
+            connect_args["timeout"] = timeout_s
     return parsed, connect_args
 
 
-def create_engine(url: str) -> Engine:
-    """An engine tuned for the back end the URL names."""
+def create_engine(url: str, timeout_s: float | None = None) -> Engine:
+    """An engine tuned for the back end the URL names (timeout_s: see normalise_url)."""
     from sqlalchemy import create_engine as sa_create_engine
 
-    parsed, connect_args = normalise_url(url)
+    parsed, connect_args = normalise_url(url, timeout_s)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)

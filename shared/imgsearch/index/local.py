@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -93,6 +93,10 @@ class LocalVectorIndex:
 
     def count(self) -> int:
         return self._file.count(self.owner)
+
+    def ids(self) -> Iterator[str]:
+        """Every vector id of this owner (reconcile compares them with the rows)."""
+        return self._file.ids(self.owner)
 
     def embedders(self) -> dict[str, int]:
         """How many of this owner's vectors each embedder made (a model switch shows until reindexed)."""
@@ -293,6 +297,13 @@ class _VectorFile:
             self._refresh()
             owned = self._owned(owner)
             return self._size if owned is None else int(np.count_nonzero(owned))
+
+    def ids(self, owner: str) -> Iterator[str]:
+        """Every vector id of this owner, in the order they were written."""
+        with self._lock:
+            rows = self._reader.execute("SELECT id FROM vectors WHERE owner = ? ORDER BY seq", (owner,))
+            found = [row[0] for row in rows]
+        yield from found
 
     def embedders(self, owner: str) -> dict[str, int]:
         with self._lock:

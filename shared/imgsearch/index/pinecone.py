@@ -78,7 +78,7 @@ class PineconeIndex:
                     dimension,
                     cloud=settings.pinecone_cloud,
                     region=settings.pinecone_region,
-                    create=settings.pinecone_create_index,
+                    create=settings.create_index,
                 )
                 host = host or described
             index = client.index(host=host)
@@ -141,6 +141,15 @@ class PineconeIndex:
             for vector_id, vector in (response.vectors or {}).items():
                 out[vector_id] = [float(x) for x in vector.values]
         return out
+
+    def ids(self) -> Iterator[str]:
+        """Every vector id in the namespace, a page at a time."""
+        pages = self._call("list", self.index.list, namespace=self.namespace)
+        try:
+            for page in pages:
+                yield from (item.id for item in page.vectors or [])
+        except PineconeError as exc:
+            raise BackendError(f"Pinecone list failed: {type(exc).__name__}: {exc}") from exc
 
     def count(self) -> int:
         stats = self._call("describe_index_stats", self.index.describe_index_stats)

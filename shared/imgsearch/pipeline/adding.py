@@ -13,6 +13,9 @@ from imgsearch.models import ImageRecord, Status
 # Pillow (imgsearch.photos) is imported where photos are read, not here: the web Lambda deletes and
 # lists images through this service without ever decoding one.
 
+# Set in an image's details when its upload was refused and deleted: the row is all that is left.
+ORIGINAL_DELETED = "original_deleted"
+
 
 @dataclass(frozen=True)
 class Limits:
@@ -38,7 +41,8 @@ class Registered:
 
     outcome is "new" (a row was created), "changed" (the key now holds other bytes), "unchanged"
     (the same bytes were recorded before), "duplicate" (the bytes are another key's, so this
-    upload was deleted) or "invalid" (not a photo we take: the row is failed with the reason).
+    upload was deleted) or "invalid" (not a photo we take: the upload was deleted and the row is
+    failed with the reason).
     """
 
     image: ImageRecord
@@ -95,7 +99,8 @@ class AddPhotos:
         Nothing is stored again. The row keeps key as its storage key and etag as source_etag, so a
         repeated delivery is recognised. Bytes that another key already holds are a duplicate: the
         upload under key is deleted and the existing image returned. Bytes that are not a photo we
-        take give a failed row with the reason, never an exception, since retrying cannot help.
+        take give a failed row with the reason, never an exception, since retrying cannot help; the
+        upload itself is deleted, so the bucket never serves a file that is not a photo.
         size is the object's full size when data is only its beginning (an object too large to read).
         """
         existing = self.repository.by_key(key)
@@ -185,6 +190,8 @@ class AddPhotos:
         record.source_etag = etag
         record.status = Status.FAILED
         record.error = describe_error(exc)
+        # The row stays, to tell the uploader why; the file goes (reconcile knows it went on purpose).
+        record.details = {**record.details, ORIGINAL_DELETED: True}
         try:
             saved = self.repository.update(record) if existing else self.repository.add(record)
         except DuplicateImage:  # the same unusable bytes under another key
@@ -193,7 +200,25 @@ class AddPhotos:
             if winner is None:
                 raise
             return Registered(winner, "duplicate")
+        self.storage.delete(key)
         return Registered(saved, "invalid")
+
+    def forget_stored(self, key: str) -> tuple[str, ImageRecord | None]:
+        """Forget an object deleted from storage: its vectors, thumbnail and row.
+
+        Returns the outcome ("deleted", "not recorded", "exists again" when the key was uploaded
+        again since, or "refused upload" when we deleted it ourselves and keep the row to say why)
+        and the image it concerned.
+        """
+        image = self.repository.by_key(key)
+        if image is None:
+            return "not recorded", None
+        if image.details.get(ORIGINAL_DELETED):
+            return "refused upload", image
+        if self.storage.exists(key):
+            return "exists again", image
+        self.delete(image.id)
+        return "deleted", image
 
 
 def _new_record(

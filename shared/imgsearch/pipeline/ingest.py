@@ -1,7 +1,8 @@
 """IngestService: everything that changes what the library holds, one module per job.
 
 Adding photos is in adding.py, making them searchable (and describing them again) in processing.py,
-repair and rebuilds in maintenance.py; this class holds the back ends they share.
+repair and rebuilds in maintenance.py, replaying failed events and reconciling storage, rows and
+vectors in recovery.py; this class holds the back ends they share.
 """
 
 from __future__ import annotations
@@ -10,12 +11,13 @@ from imgsearch.models import LOCAL_OWNER
 from imgsearch.pipeline.adding import Added, AddPhotos, Limits, Registered, clean_filename
 from imgsearch.pipeline.maintenance import MaintainLibrary
 from imgsearch.pipeline.processing import ProcessPhotos
+from imgsearch.pipeline.recovery import RecoverLibrary
 from imgsearch.ports import Describer, Embedder, ImageRepository, Storage, VectorIndex
 
 __all__ = ["Added", "IngestService", "Limits", "Registered", "clean_filename"]
 
 
-class IngestService(AddPhotos, ProcessPhotos, MaintainLibrary):
+class IngestService(AddPhotos, ProcessPhotos, MaintainLibrary, RecoverLibrary):
     """Adds, processes, describes again, deletes and reindexes photos over the given back ends.
 
     visual_index, when given, keeps each photo's visual embedding (the local back ends); without

@@ -22,14 +22,15 @@ DUPLICATE_HASH_VISUAL = 0.80  # a hash match between photos whose visual embeddi
 class ProcessPhotos:
     """The part of IngestService that makes stored photos searchable (see IngestService for the fields)."""
 
-    def process(self, image_id: str) -> ImageRecord:
+    def process(self, image_id: str, data: bytes | None = None) -> ImageRecord:
         """Thumbnail, describe, embed and index a stored image; a failure is recorded on the image.
 
         Returns the image as it ends up (indexed, or failed with its error). An image another worker
-        holds is returned as it is. Raises NotFound if the image is deleted (even while processing,
-        in which case what this call wrote is removed again).
+        holds is returned as it is. data is the stored photo when the caller has just read it (so it
+        is not read again). Raises NotFound if the image is deleted (even while processing, in which
+        case what this call wrote is removed again).
         """
-        return self._run(image_id, again=False)
+        return self._run(image_id, again=False, data=data)
 
     def redescribe(self, image_id: str) -> ImageRecord:
         """Describe an image again with the current describer, then re-embed and re-index it.
@@ -48,7 +49,7 @@ class ProcessPhotos:
 
     # ------------------------------------------------------------------ steps
 
-    def _run(self, image_id: str, again: bool) -> ImageRecord:
+    def _run(self, image_id: str, again: bool, data: bytes | None = None) -> ImageRecord:
         before = self.repository.get(image_id) if again else None
         record = self.repository.claim(image_id, again=again)
         if record is None:
@@ -59,7 +60,7 @@ class ProcessPhotos:
         lease = record.attempts  # our claim; writes made after losing it change nothing
         indexing = False
         try:
-            visual = self._describe(record)
+            visual = self._describe(record, data)
             if not again:
                 self.repository.update(record, lease=lease)  # the description is kept if embedding fails
             indexing = True
@@ -94,7 +95,7 @@ class ProcessPhotos:
         except LeaseLost:
             return self._lost(before)
 
-    def _describe(self, record: ImageRecord) -> VisualEmbedding | None:
+    def _describe(self, record: ImageRecord, data: bytes | None = None) -> VisualEmbedding | None:
         """Thumbnail (once), embedded facts and the describer's view, into the record (not saved).
 
         Returns the describer's visual embedding of the photo, if it makes one.
@@ -102,7 +103,8 @@ class ProcessPhotos:
         from imgsearch import metadata
         from imgsearch.photos import difference_hash, make_thumbnail
 
-        data = self.storage.get(record.storage_key)
+        if data is None:
+            data = self.storage.get(record.storage_key)
         record.phash = difference_hash(data)
         if record.thumbnail_key is None:
             thumb_key = self.thumbnail_key(record.id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 
 
@@ -41,6 +42,12 @@ class LocalStorage:
 
     def exists(self, key: str) -> bool:
         return self.path(key).is_file()
+
+    def keys(self, prefix: str) -> Iterator[str]:
+        """Every stored key under prefix (a folder), in order; half-written temporary files are not keys."""
+        for path in sorted(self.root.glob(f"{prefix}**/*")):
+            if path.is_file() and not path.name.startswith(".tmp-"):
+                yield path.relative_to(self.root).as_posix()
 
     def url(
         self,

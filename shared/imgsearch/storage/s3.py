@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from typing import Any
 
 
@@ -51,6 +52,12 @@ class S3Storage:
                 return False
             raise
         return True
+
+    def keys(self, prefix: str) -> Iterator[str]:
+        """Every key under prefix, 1,000 per ListObjectsV2 page."""
+        for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix):
+            for item in page.get("Contents", []):
+                yield item["Key"]
 
     def touch(self, key: str) -> None:
         """Copy an object onto itself, so S3 announces it again (ObjectCreated:Copy) and ingest reruns."""

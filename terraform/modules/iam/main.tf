@@ -28,6 +28,17 @@ locals {
     ]
   ]))
 
+  # Prefixes grouped by the exact set of actions they get: {"1" = {actions, prefixes}, ...}.
+  s3_object_action_sets = distinct([for actions in values(var.s3_object_grants) : sort(distinct(actions)) if length(actions) > 0])
+  s3_object_statements = {
+    for n, actions in local.s3_object_action_sets : tostring(n + 1) => {
+      actions  = actions
+      prefixes = sort([for prefix, granted in var.s3_object_grants : prefix if sort(distinct(granted)) == actions])
+    }
+  }
+
+  s3vectors_index_arn = var.s3vectors_bucket_arn != null && var.s3vectors_index_name != null ? "${var.s3vectors_bucket_arn}/index/${var.s3vectors_index_name}" : null
+
   ssm_parameter_arns = [
     for name in var.ssm_parameter_names :
     "arn:${local.partition}:ssm:${local.region}:${local.account_id}:parameter/${trimprefix(name, "/")}"
@@ -63,13 +74,14 @@ data "aws_iam_policy_document" "this" {
     }
   }
 
+  # One statement per set of actions, so each prefix gets exactly its own.
   dynamic "statement" {
-    for_each = var.s3_bucket_arn != null && length(var.s3_object_actions) > 0 && length(var.s3_object_prefixes) > 0 ? [1] : []
+    for_each = var.s3_bucket_arn != null ? local.s3_object_statements : {}
 
     content {
-      sid       = "UseObjects"
-      actions   = var.s3_object_actions
-      resources = [for prefix in var.s3_object_prefixes : "${var.s3_bucket_arn}/${prefix}*"]
+      sid       = "UseObjects${statement.key}"
+      actions   = statement.value.actions
+      resources = [for prefix in statement.value.prefixes : "${var.s3_bucket_arn}/${prefix}*"]
     }
   }
 
@@ -80,6 +92,26 @@ data "aws_iam_policy_document" "this" {
       sid       = "UseBucket"
       actions   = var.s3_bucket_actions
       resources = [var.s3_bucket_arn]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = local.s3vectors_index_arn != null && length(var.s3vectors_index_actions) > 0 ? [1] : []
+
+    content {
+      sid       = "UseVectorIndex"
+      actions   = var.s3vectors_index_actions
+      resources = [local.s3vectors_index_arn]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = var.s3vectors_bucket_arn != null && length(var.s3vectors_bucket_actions) > 0 ? [1] : []
+
+    content {
+      sid       = "UseVectorBucket"
+      actions   = var.s3vectors_bucket_actions
+      resources = [var.s3vectors_bucket_arn]
     }
   }
 

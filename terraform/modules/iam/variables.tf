@@ -15,24 +15,20 @@ variable "s3_bucket_arn" {
   default     = null
 }
 
-variable "s3_object_prefixes" {
-  description = "Key prefixes (e.g. \"originals/\") under which the S3 object actions are allowed."
-  type        = list(string)
-  default     = []
+variable "s3_object_grants" {
+  description = "Object-level S3 actions allowed, per key prefix (e.g. { \"originals/\" = [\"s3:GetObject\"] })."
+  type        = map(list(string))
+  default     = {}
 
   validation {
-    condition     = alltrue([for prefix in var.s3_object_prefixes : prefix != "" && !strcontains(prefix, "*")])
+    condition     = alltrue([for prefix in keys(var.s3_object_grants) : prefix != "" && !strcontains(prefix, "*")])
     error_message = "S3 object prefixes must be non-empty and contain no wildcard."
   }
-}
-
-variable "s3_object_actions" {
-  description = "Object-level S3 actions allowed under the prefixes."
-  type        = list(string)
-  default     = []
 
   validation {
-    condition     = alltrue([for action in var.s3_object_actions : contains(["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], action)])
+    condition = alltrue(flatten([
+      for actions in values(var.s3_object_grants) : [for action in actions : contains(["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], action)]
+    ]))
     error_message = "Only s3:GetObject, s3:PutObject and s3:DeleteObject are allowed."
   }
 }
@@ -45,6 +41,40 @@ variable "s3_bucket_actions" {
   validation {
     condition     = alltrue([for action in var.s3_bucket_actions : contains(["s3:ListBucket"], action)])
     error_message = "Only s3:ListBucket is allowed."
+  }
+}
+
+variable "s3vectors_bucket_arn" {
+  description = "ARN of the S3 Vectors bucket holding the vector index; null for no S3 Vectors access."
+  type        = string
+  default     = null
+}
+
+variable "s3vectors_index_name" {
+  description = "Name of the vector index in that bucket."
+  type        = string
+  default     = null
+}
+
+variable "s3vectors_index_actions" {
+  description = "S3 Vectors actions allowed on the index (e.g. s3vectors:QueryVectors)."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for action in var.s3vectors_index_actions : can(regex("^s3vectors:[A-Za-z]+$", action))])
+    error_message = "S3 Vectors index actions are named s3vectors:<Action>, with no wildcard."
+  }
+}
+
+variable "s3vectors_bucket_actions" {
+  description = "S3 Vectors actions allowed on the vector bucket itself (creating it when missing)."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for action in var.s3vectors_bucket_actions : contains(["s3vectors:GetVectorBucket", "s3vectors:CreateVectorBucket"], action)])
+    error_message = "Only s3vectors:GetVectorBucket and s3vectors:CreateVectorBucket are allowed on the vector bucket."
   }
 }
 

@@ -49,9 +49,9 @@ variable "timeout" {
 }
 
 variable "reserved_concurrent_executions" {
-  description = "Most copies running at once, so a burst of uploads stays within Bedrock quotas and database connections; -1 for no reservation. Reserved concurrency costs nothing."
+  description = "Most copies running at once, so a burst of uploads stays within Bedrock quotas and database connections; -1 for no reservation. Reserved concurrency costs nothing, but AWS keeps 100 executions (all of them on a new account, whose quota is 10) unreserved, so none is reserved by default."
   type        = number
-  default     = 4
+  default     = -1
 }
 
 variable "environment" {

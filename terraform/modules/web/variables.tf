@@ -54,9 +54,9 @@ variable "timeout" {
 }
 
 variable "reserved_concurrent_executions" {
-  description = "Most copies running at once (bounds database connections and the bill under a flood); -1 for no reservation. Reserved concurrency costs nothing."
+  description = "Most copies running at once (bounds database connections and the bill under a flood); -1 for no reservation. Reserved concurrency costs nothing, but AWS keeps 100 executions (all of them on a new account, whose quota is 10) unreserved, so none is reserved by default."
   type        = number
-  default     = 10
+  default     = -1
 }
 
 variable "environment" {
