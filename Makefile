@@ -21,7 +21,7 @@ help: ## list the targets
 # Setuptools warns about editable installs in a way that looks like an error: it is not one.
 QUIET_PIP := PYTHONWARNINGS=ignore $(BIN)/pip install --quiet -c requirements/constraints.txt
 
-$(INSTALLED): $(PACKAGES) requirements/constraints.txt
+$(INSTALLED): $(PACKAGES) requirements/constraints.txt Makefile
 	@echo "==> Setting up imgsearch in $(VENV) (the first time takes a minute or two; nothing is needed after)"
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@echo "==> 1/3 pip"
