@@ -84,6 +84,7 @@ from imgsearch.describers.local.vision.tflite_model import (
     same_pads,
     to_onnx,
 )
+from real_photos import side_by_side
 
 REFERENCE = json.loads((Path(__file__).parent / "data" / "blazeface_reference.json").read_text())
 ITEMS = {item["name"]: item for item in REFERENCE["items"]}
@@ -132,17 +133,6 @@ def long_side(image: Image.Image, px: int) -> Image.Image:
     scale = px / max(image.size)
     size = (round(image.width * scale), round(image.height * scale))
     return image.resize(size, Image.Resampling.BILINEAR)
-
-
-def side_by_side(parts: list[tuple[Image.Image, int]], height: int = 512) -> Image.Image:
-    """Portraits scaled to the given heights, left to right, bottom-aligned on white."""
-    scaled = [im.convert("RGB").resize((round(im.width * h / im.height), h)) for im, h in parts]
-    canvas = Image.new("RGB", (sum(im.width for im in scaled), height), (255, 255, 255))
-    x = 0
-    for im in scaled:
-        canvas.paste(im, (x, height - im.height))
-        x += im.width
-    return canvas
 
 
 @pytest.fixture(scope="module")
