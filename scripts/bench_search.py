@@ -211,7 +211,7 @@ def measure(folder: Path, embedder) -> dict:
             library.search.find(request)
             timings.append(time.perf_counter() - started)
     index = library.index
-    matrix = index._matrix  # the floor runs over the very matrix the index searches
+    matrix = index._file._matrix  # the floor runs over the very matrix the index searches
     lookups, floors = [], []
     top_k = 30 * library.search.ranking.candidates_per_result
     for query, _ in QUERIES:

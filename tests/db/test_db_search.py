@@ -299,3 +299,41 @@ def test_a_resized_recompressed_copy_is_a_near_duplicate(album):
     assert [i.id for i in library.search.duplicates_of(cat)] == [ids["small cat"]]
     groups = library.search.duplicate_groups()
     assert [sorted(i.id for i in g) for g in groups] == [sorted([ids["cat"], ids["small cat"]])]
+
+
+def test_a_search_never_depends_on_another_accounts_photos(database_url, tmp_path, embedder):
+    """Scores, the cut-off and what a word weighs are one library's: another account's photos,
+    holding the same words, change none of them."""
+    settings = load_settings(
+        environ={},
+        env_file=None,
+        overrides={
+            "data_dir": str(tmp_path),
+            "database_url": database_url,
+            "ocr": False,
+            "recognition": False,
+        },
+    )
+    alice = Library(settings, embedder=embedder)
+    for n, caption in enumerate(
+        ["A red kayak on a calm lake", "A wooden cabin in the snow", "A dog on a beach"]
+    ):
+        image = alice.ingest.process(
+            alice.ingest.add(photo(caption=caption, seed=n + 1), f"a{n}.jpg").image.id
+        )
+        assert image.status == Status.INDEXED
+    queries = ["red kayak", "kayak on a lake", "cabin", "giraffe"]
+
+    def answers():
+        return {q: [(r.image.id, r.score) for r in alice.search.search(q)] for q in queries}
+
+    before = answers()
+    bob = alice.for_owner("b" * 32)
+    for n in range(6):
+        caption = f"Kayak number {n}: a red kayak, another kayak, kayaks on a lake"
+        image = bob.ingest.process(bob.ingest.add(photo(caption=caption, seed=50 + n), f"b{n}.jpg").image.id)
+        assert image.status == Status.INDEXED
+    assert answers() == before
+    assert not {i for results in answers().values() for i, _ in results} & {
+        r.image.id for r in bob.search.search("kayak", limit=20)
+    }

@@ -51,9 +51,19 @@ class SqlImageRepository(SearchQueries):
         other.owner = owner
         return other
 
-    def _mine(self) -> list:
-        """The condition that keeps a query to this repository's owner."""
-        return [] if self.owner is None else [ImageRow.owner_id == self.owner]
+    def _mine(self, led_elsewhere: bool = False) -> list:
+        """The condition that keeps a query to this repository's owner.
+
+        led_elsewhere: a list of ids or a full-text match should lead the query. The owner's index
+        selects nearly every row of a one-person library, but SQLite, without statistics, takes an
+        equality on an indexed column for a narrow one and would walk that index instead (100 ms
+        rather than 1 for twenty ids among 100,000 photos); owner_id || '' is the same test out of
+        the planner's reach.
+        """
+        if self.owner is None:
+            return []
+        owner = ImageRow.owner_id + "" if led_elsewhere else ImageRow.owner_id
+        return [owner == self.owner]
 
     def _own(self, record: ImageRecord) -> None:
         if self.owner is not None:
@@ -81,7 +91,7 @@ class SqlImageRepository(SearchQueries):
         if not image_ids:
             return {}
         with self._session() as session:
-            query = select(ImageRow).where(ImageRow.id.in_(list(image_ids)), *self._mine())
+            query = select(ImageRow).where(ImageRow.id.in_(list(image_ids)), *self._mine(led_elsewhere=True))
             rows = list(session.scalars(query))
             return {r.id: r for r in _records(session, rows)}
 

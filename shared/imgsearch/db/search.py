@@ -47,7 +47,11 @@ class SearchQueries:
         scope = [*searched, *(self._holds(phrase) for phrase in phrases)]
         with self._session() as session:
             if total is None:
-                everything = self._scope(filters, within)
+                # How many images a word's rarity is measured against. Unfiltered, every image of the
+                # owner counts (a count the owner's index answers alone; the few failed or pending
+                # ones change no word's weight); filtered, exactly those the filters leave.
+                unfiltered = (filters is None or not filters.active) and within is None
+                everything = self._mine() if unfiltered else self._scope(filters, within)
                 total = int(
                     session.scalar(select(func.count()).select_from(ImageRow).where(*everything)) or 0
                 )
@@ -58,9 +62,15 @@ class SearchQueries:
                 return KeywordHits(total, [0] * len(terms), {})
             frequencies: list[int] = []
             holders: list[set[str] | None] = []
+            # Where the full-text table holds this owner's images and nothing else (one library,
+            # searched whole), it counts a word's images by itself, without visiting each of them.
+            alone = self._only_library_in_index(session, filters, within, total)
             for term in terms:
                 condition = self._holds(term)
-                count_query = select(func.count()).select_from(ImageRow).where(*searched, condition)
+                if alone:
+                    count_query = select(func.count()).select_from(_FTS).where(self._fts_match(term))
+                else:
+                    count_query = select(func.count()).select_from(ImageRow).where(*searched, condition)
                 count = int(session.scalar(count_query))
                 frequencies.append(count)
                 if phrases or count <= COMMON_TERM_ROWS:
@@ -91,7 +101,9 @@ class SearchQueries:
                 batch = list(image_ids[start : start + ID_BATCH])
                 found.update(
                     session.scalars(
-                        select(ImageRow.id).where(ImageRow.id.in_(batch), _searchable(), *self._mine())
+                        select(ImageRow.id).where(
+                            ImageRow.id.in_(batch), _searchable(True), *self._mine(led_elsewhere=True)
+                        )
                     )
                 )
         return found
@@ -105,7 +117,7 @@ class SearchQueries:
             for start in range(0, len(image_ids), ID_BATCH):
                 batch = list(image_ids[start : start + ID_BATCH])
                 query = select(ImageRow.id, ImageRow.taken_at, ImageRow.created_at).where(
-                    ImageRow.id.in_(batch), *self._mine()
+                    ImageRow.id.in_(batch), *self._mine(led_elsewhere=True)
                 )
                 for image_id, taken, created in session.execute(query):
                     moment = taken or created
@@ -163,7 +175,9 @@ class SearchQueries:
             groups = set(
                 session.scalars(
                     select(ImageRow.duplicate_group).where(
-                        ImageRow.id.in_(list(image_ids)), ImageRow.duplicate_group.is_not(None), *self._mine()
+                        ImageRow.id.in_(list(image_ids)),
+                        ImageRow.duplicate_group.is_not(None),
+                        *self._mine(led_elsewhere=True),
                     )
                 )
             )
@@ -213,12 +227,28 @@ class SearchQueries:
     def _scope(
         self, filters: SearchFilters | None, within: Sequence[str] | None, beside_text_match: bool = False
     ) -> list[ColumnElement]:
-        conditions: list[ColumnElement] = [_searchable(beside_text_match), *self._mine()]
+        conditions: list[ColumnElement] = [
+            _searchable(beside_text_match),
+            *self._mine(led_elsewhere=beside_text_match),
+        ]
         if within is not None:
             conditions.append(ImageRow.id.in_(list(within)))
         if filters is not None:
             conditions.extend(_filter_conditions(filters))
         return conditions
+
+    def _only_library_in_index(self, session, filters, within, total: int) -> bool:
+        """Whether SQLite's full-text table holds just the images a search covers: one library,
+        searched whole, so its counts are the search's (as `total` counts them, waiting and failed
+        photos included) and a word's rarity never depends on another person's photos."""
+        if self.engine.dialect.name != "sqlite" or within is not None or (filters and filters.active):
+            return False
+        return int(session.scalar(select(func.count()).select_from(ImageRow)) or 0) == total
+
+    def _fts_match(self, term: Sequence[str] | Sequence[Sequence[str]]) -> ColumnElement:
+        runs = [term] if not term or isinstance(term[0], str) else list(term)
+        phrases = [" ".join(t for t in run if t) for run in runs]
+        return literal_column("images_fts").op("MATCH")(" OR ".join(_fts_phrase(p) for p in phrases))
 
     def _holds(self, term: Sequence[str] | Sequence[Sequence[str]]) -> ColumnElement:
         """The image's search text holds these tokens, adjacent and in order (stemmed); or, for a
@@ -226,8 +256,7 @@ class SearchQueries:
         runs = [term] if not term or isinstance(term[0], str) else list(term)
         phrases = [" ".join(t for t in run if t) for run in runs]
         if self.engine.dialect.name == "sqlite":
-            match = literal_column("images_fts").op("MATCH")(" OR ".join(_fts_phrase(p) for p in phrases))
-            return ImageRow.id.in_(select(_FTS.c.image_id).where(match))
+            return ImageRow.id.in_(select(_FTS.c.image_id).where(self._fts_match(term)))
         query = func.phraseto_tsquery("english", phrases[0])
         for phrase in phrases[1:]:
             query = query.op("||")(func.phraseto_tsquery("english", phrase))

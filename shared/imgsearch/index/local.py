@@ -49,6 +49,7 @@ class LocalVectorIndex:
     """VectorIndex over a SQLite file, searched exactly with numpy: one owner's view of it."""
 
     searches_heads = True  # query(heads_only=True) is cheaper than a search of every chunk
+    max_top_k = 1 << 30  # no ceiling: scoring a few thousand images' chunks is one call
 
     def __init__(self, path: Path, dimension: int, owner: str = LOCAL_OWNER) -> None:
         self.path = Path(path)
