@@ -224,7 +224,14 @@ def prepare_web(tmp: Path, s3_url: str) -> tuple[dict[str, str], Path]:
     from imgsearch.db.repository import SqlImageRepository
     from imgsearch.models import ImageRecord, Status
 
-    env = {**base_env(tmp, s3_url), "IMGSEARCH_SECRET_KEY": "bench-" * 8, "IMGSEARCH_CREATE_INDEX": "false"}
+    event = json.loads((ROOT / "tests" / "web" / "events" / "http_api_get.json").read_text())
+    env = {
+        **base_env(tmp, s3_url),
+        "IMGSEARCH_SECRET_KEY": "bench-" * 8,
+        "IMGSEARCH_CREATE_INDEX": "false",
+        # The API's own domain, as Terraform sets it: the only Host the function answers.
+        "IMGSEARCH_PUBLIC_URL": f"https://{event['headers']['host']}",
+    }
     settings = load_settings(environ=env, env_file=None)
     engine = create_engine(settings.sqlalchemy_url)
     upgrade(engine)
@@ -246,10 +253,16 @@ def prepare_web(tmp: Path, s3_url: str) -> tuple[dict[str, str], Path]:
                 vector_count=2,
             )
         )
+    # A signed-in person's first page: the first account owns the photos above; its token signs in.
+    from imgsearch.accounts import Accounts
+    from imgsearch.db.accounts import SqlAccountStore
+
+    accounts = Accounts(SqlAccountStore(engine))
+    _, token = accounts.create_token(accounts.add_user("bench", "bench password " * 2), "bench")
     engine.dispose()
-    event = json.loads((ROOT / "tests" / "web" / "events" / "http_api_get.json").read_text())
     event["rawPath"] = event["requestContext"]["http"]["path"] = "/"
     event["headers"]["accept"] = "text/html"
+    event["headers"]["authorization"] = f"Bearer {token}"
     path = tmp / "web-event.json"
     path.write_text(json.dumps(event))
     return env, path
