@@ -171,11 +171,6 @@ def difference_hash(data: bytes) -> str:
     return f"{bits:016x}"
 
 
-def hash_distance(a: str, b: str) -> int:
-    """How many of two perceptual hashes' 64 bits differ."""
-    return (int(a, 16) ^ int(b, 16)).bit_count()
-
-
 def hash_is_informative(phash: str, least: int = 6) -> bool:
     """Whether a perceptual hash says anything: a flat or evenly shaded photo hashes to (nearly) all
     zeros or all ones whatever its colour, so two of them are alike without being copies."""

@@ -69,3 +69,13 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+    # PostgreSQL has bit_count(); SQLite gets the same measure as a function of its own, so the
+    # near-duplicate search compares hashes in the database instead of reading every one out.
+    dbapi_connection.create_function("hamming_hex", 2, hamming_hex, deterministic=True)
+
+
+def hamming_hex(a: str | None, b: str | None) -> int | None:
+    """How many bits two hex strings of the same length differ in (None if either is missing)."""
+    if a is None or b is None:
+        return None
+    return (int(a, 16) ^ int(b, 16)).bit_count()

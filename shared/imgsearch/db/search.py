@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import and_, exists, extract, func, literal_column, or_, select, table, update
+from sqlalchemy import and_, exists, extract, func, literal_column, or_, select, table, text, update
 from sqlalchemy.sql.elements import ColumnElement
 
 from imgsearch.db.schema import FacetRow, ImageRow
@@ -161,13 +161,31 @@ class SearchQueries:
 
     # ------------------------------------------------------------------ near-duplicates
 
-    def perceptual_hashes(self) -> list[tuple[str, str, str | None]]:
-        """(id, perceptual hash, duplicate group) of every image that has a hash."""
-        query = select(ImageRow.id, ImageRow.phash, ImageRow.duplicate_group).where(
-            ImageRow.phash.is_not(None), *self._mine()
+    def near_hashes(self, phash: str, max_bits: int) -> dict[str, str]:
+        """This owner's images whose perceptual hash is within max_bits of phash: {id: hash}.
+
+        The hashes are compared in the database (PostgreSQL's bit_count, SQLite's hamming_hex from
+        db/engine.py), so a photo's ingest reads its few look-alikes, not every hash of the library.
+        """
+        if self.engine.dialect.name == "sqlite":
+            close = func.hamming_hex(ImageRow.phash, phash) <= max_bits
+        else:
+            close = text(
+                "bit_count(('x' || images.phash)::bit(64) # ('x' || :phash)::bit(64)) <= :max_bits"
+            ).bindparams(phash=phash, max_bits=max_bits)
+        query = select(ImageRow.id, ImageRow.phash).where(ImageRow.phash.is_not(None), close, *self._mine())
+        with self._session() as session:
+            return dict(session.execute(query).all())
+
+    def hashes_of(self, image_ids: Sequence[str]) -> dict[str, str]:
+        """The perceptual hashes of these images of this owner (those that have one)."""
+        if not image_ids:
+            return {}
+        query = select(ImageRow.id, ImageRow.phash).where(
+            ImageRow.id.in_(list(image_ids)), ImageRow.phash.is_not(None), *self._mine(led_elsewhere=True)
         )
         with self._session() as session:
-            return [tuple(row) for row in session.execute(query)]
+            return dict(session.execute(query).all())
 
     def join_duplicates(self, image_ids: Sequence[str], group: str) -> None:
         """Put these images, and every image in a group any of them is in, into one group."""

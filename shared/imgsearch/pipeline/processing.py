@@ -135,18 +135,13 @@ class ProcessPhotos:
 
     def _group_duplicates(self, record: ImageRecord, visual: VisualEmbedding | None) -> None:
         """Put the image in one group with the photos it is a near-duplicate of (if any)."""
-        from imgsearch.photos import hash_distance, hash_is_informative
+        from imgsearch.photos import hash_is_informative
 
         # A featureless photo (flat, dark, evenly shaded) looks like every other one to both the hash
         # and the classifier's features: it is only ever a duplicate of its own bytes.
         if not (record.phash and hash_is_informative(record.phash)):
             return
-        hashes = {image_id: phash for image_id, phash, _ in self.repository.perceptual_hashes()}
-        near = [
-            image_id
-            for image_id, phash in hashes.items()
-            if image_id != record.id and hash_distance(phash, record.phash) <= DUPLICATE_HASH_BITS
-        ]
+        near = [i for i in self.repository.near_hashes(record.phash, DUPLICATE_HASH_BITS) if i != record.id]
         if self.visual_index is not None and visual is not None:
             if near:  # where both photos have a visual embedding, it must agree with the hash
                 theirs = self.visual_index.fetch(near)
@@ -155,15 +150,13 @@ class ProcessPhotos:
                     for i in near
                     if i not in theirs or _dot(visual.values, theirs[i]) >= DUPLICATE_HASH_VISUAL
                 ]
-            for match in self.visual_index.query(list(visual.values), top_k=8):
-                other = hashes.get(match.image_id)
-                if (
-                    match.image_id != record.id
-                    and match.score >= DUPLICATE_VISUAL
-                    and other is not None
-                    and hash_is_informative(other)
-                ):
-                    near.append(match.image_id)
+            alike = [
+                m.image_id
+                for m in self.visual_index.query(list(visual.values), top_k=8)
+                if m.image_id != record.id and m.score >= DUPLICATE_VISUAL
+            ]
+            hashes = self.repository.hashes_of(alike)
+            near.extend(i for i in alike if i in hashes and hash_is_informative(hashes[i]))
         if near:
             members = [record.id, *dict.fromkeys(near)]
             self.repository.join_duplicates(members, group=min(members))
