@@ -19,7 +19,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from importlib import metadata
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -160,17 +159,9 @@ def whole_ingests(row, photos: dict[str, bytes]) -> None:
 
 
 def install_size(row) -> None:
-    total = 0
-    for name in RECOGNITION_PACKAGES:
-        try:
-            dist = metadata.distribution(name)
-        except metadata.PackageNotFoundError:
-            continue
-        total += sum(
-            Path(dist.locate_file(f)).stat().st_size
-            for f in dist.files or []
-            if Path(dist.locate_file(f)).is_file()
-        )
+    from bench_vision import dist_size  # scripts/ is on the path when this runs
+
+    total = sum(dist_size(name) or 0 for name in RECOGNITION_PACKAGES)
     row(
         "install size added by recognition",
         f"{total / 1e6:.0f} MB",
