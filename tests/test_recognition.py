@@ -108,6 +108,19 @@ def test_the_description_reads_like_a_caption_and_keeps_every_label_and_score(al
     assert "efficientnet-lite0" in cat.details["describer"]
 
 
+def test_only_what_the_caption_names_becomes_a_label(album):
+    # The details keep every candidate class down to 1%; a filter or a search by label sees only
+    # the classes and everyday terms the describer was sure enough to name.
+    _, images = album
+    for image in images.values():
+        named = {t["term"].lower() for t in image.details.get("terms", [])}
+        named |= {c["name"].lower() for c in image.details.get("labels", []) if c["score"] >= 0.15}
+        weak = {c["name"].lower() for c in image.details.get("labels", []) if c["score"] < 0.15}
+        assert set(image.labels) <= named
+        assert not (weak - named) & set(image.labels)
+    assert any(c["score"] < 0.15 for c in images["cat"].details["labels"])  # there were weak ones
+
+
 def test_textures_and_diagrams_get_no_made_up_caption(embedder, tmp_path):
     from PIL import Image
 

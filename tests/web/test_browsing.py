@@ -8,6 +8,7 @@ import re
 import pytest
 
 import imgsearch.samples
+import real_photos
 from imgsearch.models import Status
 from photos import photo
 
@@ -132,7 +133,8 @@ def test_search_shows_filters_and_date_words_as_removable_chips(client, dated):
     assert gallery_filenames(html) == ["may-2021.jpg"]
 
 
-def test_no_match_says_so_and_suggests_what_to_try(client, dated):
+def test_no_match_says_so_and_suggests_what_to_try(client, dated, indexed):
+    indexed(("cat.jpg", real_photos.data("cat")))  # a real photo: the describer names what it shows
     html = client.get("/search", query_string={"q": "zzzzqqq", "orientation": "portrait"}).text
     assert "No photos match" in html
     assert gallery_filenames(html) == []

@@ -14,6 +14,7 @@ from typing import Any
 from imgsearch.models import ImageRecord
 
 MAX_LABELS = 24
+LABEL_MIN_SCORE = 0.15  # the local describer's MIN_CLASS: a class it would name in the caption
 MAX_LABEL_CHARS = 64
 # Basic colour terms (the 11 of Berlin and Kay): what a colour filter offers.
 BASIC_COLOURS = (
@@ -88,7 +89,13 @@ def labels_of(details: dict[str, Any]) -> list[str]:
     for item in details.get("terms") or []:  # the local describer's everyday terms, with scores
         found.append(item.get("term") if isinstance(item, dict) else item)
     for item in details.get("labels") or []:
-        found.append(item.get("name") if isinstance(item, dict) else item)
+        if isinstance(item, dict):
+            # The local describer keeps every candidate class with its score (down to 1%); only
+            # those it names in the caption are labels to filter and search by.
+            if float(item.get("score") or 0.0) >= LABEL_MIN_SCORE:
+                found.append(item.get("name"))
+        else:
+            found.append(item)
     out: list[str] = []
     for label in found:
         if not isinstance(label, str):

@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 VISUAL_MODEL = "efficientnet-lite0"
 VISUAL_DIMENSION = 1280
 # Raised whenever what the local describer says of a photo changes, so `redescribe --all` redoes them.
-VERSION = 3
+VERSION = 4
 
 
 class Face(Protocol):
